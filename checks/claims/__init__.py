@@ -1,0 +1,1 @@
+"""Claim modules; every module here defining CLAIM or CLAIMS is registered."""

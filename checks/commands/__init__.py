@@ -1,0 +1,1 @@
+"""Extra dmf-verify subcommands: each module defines add(subparsers)."""
