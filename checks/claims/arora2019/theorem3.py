@@ -50,8 +50,9 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, exponent=lambda n: 1 - 1 / (n + 1), aggregate=min),
     tolerance=1e-6,
     tolerance_reason="5-point stencil with h=2e-3: truncation h^4/30 |sigma^(5)| (measured 3e-6 at h=1e-2, so "
-                     "~5e-9 here) plus integrator noise ~1.5 rtol|sigma|/h ~ 3e-9 relative (DOP853 rtol=1e-12); "
-                     "worst measured 5e-8, so 1e-6 leaves 20x",
+                     "~5e-9 here) plus integrator noise ~1.5 rtol|sigma|/h relative to the rate (DOP853 rtol=1e-12, "
+                     "|sigma| up to 4.6): up to ~1e-7; worst measured over seeds 0-3, 12345 is 1.3e-7 (depth 5), "
+                     "so 1e-6 leaves 7x",
     control_description="exponent 1 - 1/(N+1) instead of 1 - 1/N",
     derive=theorem3,
     notes="depths 1-5, balanced init with distinct singular values, 5x3 sensing loss",
