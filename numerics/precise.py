@@ -1,0 +1,234 @@
+"""High-precision ODE integration with mpmath: adaptive Gragg-Bulirsch-Stoer extrapolation.
+
+``integrate(rhs, y0, t_eval, digits=40)`` solves y' = rhs(t, y) for a small system (a few to a few
+dozen unknowns) to about ``digits`` significant digits. All arithmetic runs inside
+``mp.workdps(digits + guard)``; the global ``mp.dps`` is never changed outside that block (gmpy2
+is used by mpmath automatically when installed).
+
+Method
+------
+One step of size H from (t, y) runs Gragg's modified midpoint rule with n_j = 2, 4, 6, ..., 2k
+substeps (an even-n midpoint result has an error expansion in even powers of H/n_j) and
+extrapolates the k results to H -> 0 with the Aitken-Neville scheme: the diagonal entry
+T_{k,k} has order 2k. The difference between T_{k,k} and T_{k,k-1} (order 2k-1... 2k-2)
+estimates the local error of the *lower* order entry; the step is accepted when that estimate is
+below the tolerance and the (more accurate) T_{k,k} is kept (local extrapolation). The step size
+follows the usual controller H_new = H * 0.9 * (1/err)^(1/(2k-1)), clipped to [0.2, 4].
+The number of columns k grows with the requested digits (high order = few, large steps), which
+is what makes high precision cheap compared with ``mpmath.odefun`` (a Taylor method whose
+coefficients are obtained numerically).
+
+Output times are hit exactly (the step is shortened to land on each requested time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import mpmath
+from mpmath import mp
+
+from numerics.errors import BlowUpError, IntegrationError, InvalidArgument, NonFiniteError
+
+GUARD_DIGITS = 10
+
+
+@dataclass
+class PreciseResult:
+    """Solution at the requested times; values are mpf numbers at ``dps`` working digits.
+
+    ``y[i][c]`` is component c at time ``t[i]``. ``digits`` is the accuracy requested (the
+    local tolerance is 10^-(digits+2)); ``dps`` the working precision used.
+    """
+
+    t: list
+    y: list
+    digits: int
+    dps: int
+    columns: int
+    steps: int
+    rejected: int
+    nfev: int
+    details: dict = field(default_factory=dict)
+
+    def as_float(self):
+        import numpy as np
+
+        return np.array([[float(v) for v in row] for row in self.y])
+
+
+def default_columns(digits: int) -> int:
+    """Extrapolation columns k (order 2k) for a given number of digits.
+
+    Measured on the scalar Lemma 4 ODE and the eq. 10 pair (benchmarks/bench_precise.py):
+    the cost is lowest for k near digits/3 (k = 12-18 for 30-50 digits).
+    """
+    return max(4, min(30, int(round(digits / 3.0)) + 3))
+
+
+def _to_mpf_list(values, name: str) -> list:
+    out = []
+    for v in values:
+        x = mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v
+        if not mpmath.isfinite(x):
+            raise NonFiniteError(f"{name} holds a non-finite value {v!r}")
+        out.append(x)
+    return out
+
+
+def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Sequence, *,
+              digits: int = 40, t0=0, columns: int | None = None, rtol=None, atol=None,
+              h0=None, max_steps: int = 100_000, max_abs=None) -> PreciseResult:
+    """Integrate y' = rhs(t, y) from t0 to the (increasing) times ``t_eval`` with about ``digits``
+    correct significant digits.
+
+    ``rhs(t, y)`` receives an mpf time and a list of mpf values and returns a sequence of the
+    same length; it is always called inside the working-precision block, so any mpmath function
+    it uses runs at the working precision. Numbers may be given as str/int/float/mpf (use str or
+    mpf for exact decimal inputs: a float like 0.1 is taken at its binary value).
+
+    Raises :class:`InvalidArgument` for bad settings, :class:`NonFiniteError` for non-finite
+    input or a non-finite derivative, :class:`BlowUpError` when |y| exceeds ``max_abs`` (default
+    10^(dps/2)) or the step size collapses (finite-time blow-up), and
+    :class:`IntegrationError` when ``max_steps`` is exhausted.
+    """
+    if not isinstance(digits, int) or isinstance(digits, bool) or not (5 <= digits <= 500):
+        raise InvalidArgument(f"digits must be an integer in [5, 500], got {digits!r}")
+    k = default_columns(digits) if columns is None else columns
+    if not isinstance(k, int) or not (2 <= k <= 60):
+        raise InvalidArgument(f"columns must be an integer in [2, 60], got {columns!r}")
+    if not isinstance(max_steps, int) or max_steps < 1:
+        raise InvalidArgument(f"max_steps must be a positive integer, got {max_steps!r}")
+    dps = digits + GUARD_DIGITS
+    with mp.workdps(dps):
+        y = _to_mpf_list(y0, "y0")
+        if not y:
+            raise InvalidArgument("y0 must hold at least one value")
+        ts = _to_mpf_list(t_eval, "t_eval")
+        t = _to_mpf_list([t0], "t0")[0]
+        if not ts:
+            raise InvalidArgument("t_eval must hold at least one time")
+        prev = t
+        for s in ts:
+            if s < prev:
+                raise InvalidArgument(f"t_eval must be non-decreasing and >= t0 = {mpmath.nstr(t, 8)}, "
+                                      f"got {mpmath.nstr(s, 8)} after {mpmath.nstr(prev, 8)}")
+            prev = s
+        tol_r = mpmath.mpf(10) ** (-(digits + 2)) if rtol is None else mpmath.mpf(rtol)
+        tol_a = tol_r if atol is None else mpmath.mpf(atol)
+        if not (tol_r > 0 and tol_a > 0):
+            raise InvalidArgument(f"rtol and atol must be > 0, got {rtol}, {atol}")
+        big = mpmath.mpf(10) ** (dps // 2) if max_abs is None else mpmath.mpf(max_abs)
+        seq = [2 * (j + 1) for j in range(k)]
+        # Aitken-Neville weights 1/((n_j/n_{j-l})^2 - 1), exact rationals -> mpf once.
+        weights = [[None] + [1 / (mpmath.mpf(seq[j] * seq[j]) / (seq[j - l] * seq[j - l]) - 1)
+                             for l in range(1, j + 1)] for j in range(k)]
+        expo = mpmath.mpf(1) / (2 * k - 1)
+        span = ts[-1] - t
+        H = (span / 8 if span > 0 else mpmath.mpf(1)) if h0 is None else mpmath.mpf(h0)
+        if H <= 0:
+            raise InvalidArgument(f"h0 must be > 0, got {h0!r}")
+        steps = rejected = nfev = 0
+        out_y = []
+        n = len(y)
+
+        def f(tt, yy):
+            nonlocal nfev
+            nfev += 1
+            v = list(rhs(tt, yy))
+            if len(v) != n:
+                raise InvalidArgument(f"rhs returned {len(v)} values for a system of size {n}")
+            return v
+
+        fy = f(t, y)
+        _check_finite(fy, t)
+        tiny = mpmath.mpf(10) ** (-(dps - 5))
+        for target in ts:
+            while t < target:
+                if steps + rejected >= max_steps:
+                    raise IntegrationError(f"max_steps = {max_steps} exhausted at t = {mpmath.nstr(t, 15)} "
+                                           f"(target {mpmath.nstr(target, 15)})", t=float(t))
+                last = False
+                if t + H >= target:
+                    H, last = target - t, True
+                if H <= tiny * (1 + abs(t)):
+                    raise BlowUpError(f"step size collapsed to {mpmath.nstr(H, 5)} at t = {mpmath.nstr(t, 20)}: "
+                                      f"finite-time blow-up near t = {mpmath.nstr(t, 20)}", t=float(t))
+                ynew, err = _gbs_step(f, t, y, fy, H, seq, weights, tol_r, tol_a)
+                if err <= 1:
+                    t = target if last else t + H
+                    y = ynew
+                    steps += 1
+                    fy = f(t, y)
+                    _check_finite(fy, t)
+                    if max(abs(v) for v in y) > big:
+                        raise BlowUpError(f"|y| exceeded {mpmath.nstr(big, 5)} at t = {mpmath.nstr(t, 20)}: "
+                                          f"finite-time blow-up at or after t = {mpmath.nstr(t, 20)}",
+                                          t=float(t))
+                    fac = mpmath.mpf(4) if err == 0 else min(mpmath.mpf(4), mpmath.mpf("0.9") * (1 / err) ** expo)
+                    if not last or fac < 1:
+                        H = H * fac
+                else:
+                    rejected += 1
+                    if not mpmath.isfinite(err):
+                        H = H / 5
+                    else:
+                        H = H * max(mpmath.mpf("0.2"), mpmath.mpf("0.9") * (1 / err) ** expo)
+            out_y.append(list(y))
+        return PreciseResult(t=ts, y=out_y, digits=digits, dps=dps, columns=k, steps=steps,
+                             rejected=rejected, nfev=nfev,
+                             details={"method": "Gragg-Bulirsch-Stoer", "order": 2 * k})
+
+
+def _check_finite(values, t):
+    for v in values:
+        if not mpmath.isfinite(v):
+            raise NonFiniteError(f"rhs returned a non-finite value {v} at t = {mpmath.nstr(t, 15)}")
+
+
+def _gbs_step(f, t, y, fy, H, seq, weights, tol_r, tol_a):
+    """One extrapolated step; returns (T_kk, scaled error of T_k,k-1)."""
+    rows = []
+    for j, nsub in enumerate(seq):
+        h = H / nsub
+        h2 = h + h
+        z0 = y
+        z1 = [a + h * b for a, b in zip(y, fy)]
+        try:
+            for i in range(1, nsub):
+                fz = f(t + i * h, z1)
+                z0, z1 = z1, [a + h2 * b for a, b in zip(z0, fz)]
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return y, mpmath.inf
+        row = [z1]
+        for l in range(1, j + 1):
+            w = weights[j][l]
+            a, b = row[l - 1], rows[j - 1][l - 1]
+            row.append([p + (p - q) * w for p, q in zip(a, b)])
+        rows.append(row)
+    last = rows[-1]
+    best, lower = last[-1], last[-2]
+    err = mpmath.mpf(0)
+    for p, q, y0 in zip(best, lower, y):
+        if not (mpmath.isfinite(p) and mpmath.isfinite(q)):
+            return y, mpmath.inf
+        sc = tol_a + tol_r * max(abs(p), abs(y0))
+        e = abs(p - q) / sc
+        if e > err:
+            err = e
+    return best, err
+
+
+def mp_digits_agreement(a, b) -> float:
+    """-log10 of the relative difference |a-b|/max(|a|,|b|) (inf when equal), for mpf or float."""
+    with mp.workdps(max(mp.dps, 60)):
+        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        den = max(abs(a), abs(b))
+        if a == b:
+            return math.inf
+        return float(-mpmath.log10(abs(a - b) / den))
+
+
+__all__ = ["GUARD_DIGITS", "PreciseResult", "default_columns", "integrate", "mp_digits_agreement"]
