@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 EPS = float(np.finfo(float).eps)
+MIN_RTOL = 3e-14  # DOP853 in scipy clamps rtol to 100 eps
 
 
 class DMFAssertionError(AssertionError):
@@ -175,7 +176,8 @@ def assert_flow_matches(quantity: Callable[[FlowState], object], formula: Callab
                         name: str = "quantity along the flow matches the formula") -> Check:
     """Assert max_t |quantity(state(t)) - formula(state(t))| <= tolerance along the flow.
 
-    The flow dW_j/dt = -dphi/dW_j is integrated (DOP853) at ``rtol`` and at ``rtol * refine``;
+    The flow dW_j/dt = -dphi/dW_j is integrated (DOP853) at ``rtol`` and at
+    ``max(rtol * refine, 3e-14)`` (scipy's floor; keep ``rtol >= 1e-11`` for a meaningful estimate);
     the quantity is compared with the formula on the refined run. The integrator's error
     estimate for the quantity is max_t |quantity(coarse) - quantity(refined)| (the coarse run's
     global error, which the refined run's is ~1/refine times smaller than), and
@@ -187,7 +189,7 @@ def assert_flow_matches(quantity: Callable[[FlowState], object], formula: Callab
     loss, fs, T = _inputs(trajectory, loss, factors, horizon)
     times = np.linspace(0.0, T, int(n_times))
     coarse = _run_flow(loss, fs, times, rtol, atol)
-    fine = _run_flow(loss, fs, times, rtol * refine, atol * refine)
+    fine = _run_flow(loss, fs, times, max(rtol * refine, MIN_RTOL), atol * refine)
     err, est, scale, worst_t = 0.0, 0.0, 0.0, 0.0
     for c, f in zip(coarse, fine):
         qf = _as_vec(quantity(f))
@@ -209,7 +211,7 @@ def assert_flow_matches(quantity: Callable[[FlowState], object], formula: Callab
     rep = reproducer if reproducer is not None else _default_reproducer(
         "assert_flow_matches", trajectory, loss, fs, T)
     return _finish(Check(name, err, tol,
-                         f"{safety:g} x integrator error estimate {est:.2e} (rtol {rtol:g} vs {rtol * refine:g}) "
+                         f"{safety:g} x integrator error estimate {est:.2e} (rtol {rtol:g} vs {max(rtol * refine, MIN_RTOL):g}) "
                          f"+ float64 floor {floor:.1e}", seed, rep,
                          {"worst time": f"t = {worst_t:g} of [0, {T:g}]", "times": int(n_times)}))
 

@@ -99,7 +99,7 @@ def _indent(s: str) -> str:
     return "\n".join("    " + line for line in s.splitlines())
 
 
-_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"}
+_LATEX_ESCAPES = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
 
 
 def _latex_text(s: str) -> str:
