@@ -127,8 +127,7 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
                              for l in range(1, j + 1)] for j in range(k)]
         expo = mpmath.mpf(1) / (2 * k - 1)
         span = ts[-1] - t
-        H = (span / 8 if span > 0 else mpmath.mpf(1)) if h0 is None else mpmath.mpf(h0)
-        if H <= 0:
+        if h0 is not None and not mpmath.mpf(h0) > 0:
             raise InvalidArgument(f"h0 must be > 0, got {h0!r}")
         steps = rejected = nfev = 0
         out_y = []
@@ -144,6 +143,18 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
 
         fy = f(t, y)
         _check_finite(fy, t)
+        if h0 is not None:
+            H = mpmath.mpf(h0)
+        else:  # a fraction of the local time scale |y|/|y'| (high order: large first steps are fine)
+            ynorm, fnorm = max(abs(v) for v in y), max(abs(v) for v in fy)
+            if fnorm == 0 or ynorm == 0:
+                H = span / 8
+            else:
+                H = mpmath.mpf("0.25") * ynorm / fnorm
+                if span > 0:
+                    H = min(H, span)
+            if H <= 0:
+                H = mpmath.mpf(1)
         tiny = mpmath.mpf(10) ** (-(dps - 5))
         for target in ts:
             while t < target:

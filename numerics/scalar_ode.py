@@ -296,11 +296,11 @@ class BlowUpEstimate:
 
 
 def blowup_time_dop853(x0, depth, g, *, t_max: float = 1e4, threshold: float | None = None,
-                       rtol: float = 1e-13) -> BlowUpEstimate:
+                       rtol: float = 1e-13, remaining: float = 1e-6) -> BlowUpEstimate:
     """Blow-up time by DOP853 with a terminal event at |x| = threshold (N >= 3).
 
-    The default threshold |x(0)| 10^(6/p) leaves a remaining time of ~1e-6 of the total at the
-    event: far enough from the singularity that float64 resolves T - t (a threshold such as 1e40
+    The default threshold |x(0)| remaining^(-1/p) (remaining = 1e-6) leaves a remaining time of
+    ~``remaining`` times the total at the event (exactly so for constant g): far enough from the singularity that float64 resolves T - t (a threshold such as 1e40
     would need T - t below the float spacing of T), and the tail |x|^(-p)/(p|g|) added to the
     event time is exact for constant g and O(tail^2 g'/g) otherwise.
 
@@ -313,7 +313,9 @@ def blowup_time_dop853(x0, depth, g, *, t_max: float = 1e4, threshold: float | N
         raise InvalidArgument(f"N = {n} <= 2: the solution does not blow up in finite time")
     p = exponent_p(n)
     if threshold is None:
-        threshold = abs(x) * 10.0 ** (6.0 / p)
+        threshold = abs(x) * remaining ** (-1.0 / p)
+    if not (0 < remaining < 1):
+        raise InvalidArgument(f"remaining must be in (0, 1), got {remaining}")
     if not (threshold > abs(x) and math.isfinite(threshold)):
         raise InvalidArgument(f"threshold must be finite and > |x(0)| = {abs(x)}, got {threshold}")
 
