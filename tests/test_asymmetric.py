@@ -199,3 +199,51 @@ def test_derivation_is_verified():
     d = implicit_balancing()
     assert d.verified, d.checks
     assert len(d.checks) >= 6
+
+
+# --- the claims and the experiment ------------------------------------------------------------------------------
+SOLT_IDS = ["soltanolkotabi.balance.flow", "soltanolkotabi.balance.gd", "soltanolkotabi.imbalance_bound",
+            "soltanolkotabi.recovery", "soltanolkotabi.phases"]
+
+
+@pytest.mark.parametrize("seed", [1, pytest.param(12345, marks=pytest.mark.slow)])
+def test_soltanolkotabi_claims_pass_with_rejected_controls(seed):
+    from checks import registry
+
+    for cid in SOLT_IDS:
+        r = registry.get(cid).check(seed)
+        assert r.status == "PASS", (cid, r.message, r.error, r.control_error)
+        assert r.control_error > 5 * r.tolerance
+
+
+def test_experiment_tiny_grid_caches_and_plots(tmp_path):
+    from checks.experiments import soltanolkotabi as ex
+
+    grid = {"ms": [60], "ks": [2, 5], "alphas": [1.0, 0.1, 0.01], "steps": 40, "etas": [0.1, 0.05],
+            "horizon": 2.0, "seeds": 1}
+    specs = ex.build_specs(grid, 0)
+    assert len(specs) == 2 * 3 + 2
+    rows = ex.run_grid(specs, tmp_path, log=lambda s: None)
+    assert all(r["status"] in ("max_steps", "converged") for r in rows)
+    assert len(list((tmp_path / "runs").glob("*.npz"))) == len(specs)
+    msgs = []
+    again = ex.run_grid(specs, tmp_path, log=msgs.append)
+    assert "0 to do" in msgs[0] and [r["key"] for r in again] == [r["key"] for r in rows]
+    slopes = ex.fit_slopes(rows)
+    kinds = {s["quantity"] for s in slopes}
+    assert any("eta" in q for q in kinds) and any("final_rel_error" in q for q in kinds)
+    eta_slope = next(s["slope"] for s in slopes if "eta" in s["quantity"])
+    assert 0.5 < eta_slope < 1.5  # O(eta^2) per step times t/eta steps
+    paths = ex.plot(specs, rows, tmp_path, grid)
+    assert all(p.exists() and p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.slow
+def test_experiment_quick_cli(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "checks.cli", "experiment", "soltanolkotabi", "--quick",
+                          "--out", str(tmp_path), "--no-plot"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "results.csv").exists() and (tmp_path / "slopes.csv").exists()
