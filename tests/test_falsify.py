@@ -1,0 +1,54 @@
+"""dmf-verify falsify: the hypothesis-driven worst-case search and its measurement targets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+
+from checks.cli import main
+from checks.commands.falsify import search
+from checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
+from numerics.errors import UnknownClaimError
+
+
+def test_resolve_by_name_and_by_claim():
+    assert [t.name for t in resolve("lemma2.crossing")] == ["lemma2.crossing"]
+    assert {t.name for t in resolve("arora2019.theorem3")} == {"theorem3.crossing", "theorem3.fixed_h",
+                                                                "theorem3.tangent"}
+    with pytest.raises(UnknownClaimError, match="targets"):
+        resolve("nope")
+    assert main(["falsify", "nope"]) == 2
+
+
+def test_search_steers_to_the_maximum_and_flags_counterexamples():
+    toy = Target("toy", ("toy.claim",), "x/1000 for x in 0..1000", lambda: st.integers(0, 1000),
+                 lambda x: (x / 1000, {"x": x}), 0.9, "toy")
+    res = search(toy, budget=60, seed=1)
+    assert res["worst_error"] > 0.9 and res["counterexample"]
+    assert res["worst_details"]["x"] == int(res["worst_instance"])
+
+
+def test_tangent_target_finds_no_counterexample(capsys):
+    assert main(["falsify", "theorem3.tangent", "--budget", "15", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "no counterexample found" in out and "NearCrossing(" in out and "reproduce" in out
+
+
+@pytest.mark.parametrize("log10_gap", [-1.0, -4.0])
+def test_near_crossing_measurements_resolve_the_formulas(log10_gap):
+    inst = NearCrossing(depth=3, shape=(3, 2), log10_gap=log10_gap, m=5, seed=1)
+    for name in ("theorem3.crossing", "lemma2.crossing", "theorem3.tangent"):
+        err, _ = TARGETS[name].measure(inst)
+        assert 0 <= err <= TARGETS[name].tolerance, (name, err)
+
+
+def test_fixed_spacing_check_loses_resolution_near_a_crossing():
+    # the claim's FD check (h = 2e-3) is not valid near crossings: this is what the search reports
+    err, details = TARGETS["theorem3.fixed_h"].measure(NearCrossing(3, (3, 2), -3.0, 5, seed=1))
+    assert err > 1e2 * TARGETS["theorem3.fixed_h"].tolerance
+
+
+def test_conjecture1_gap_on_a_tiny_instance():
+    err, details = TARGETS["conjecture1.gap"].measure(SmallCompletion(shape=(2, 2), m=3, depth=2, alpha=3e-2, seed=0))
+    assert -1e-6 <= err < 1.0
+    assert details["min ||W||_*"] <= details["||W_GD||_*"] + 1e-6
