@@ -30,6 +30,8 @@ def implicit_balancing(shape=SHAPE) -> Derivation:
     gu, gv = g * v, g.T * u
     eta, eu, ev = sp.symbols("eta eta_U eta_V", positive=True)
     zero = lambda e: e.applyfunc(sp.expand)  # noqa: E731
+    U_, V_ = sp.MatrixSymbol("U", n1, k), sp.MatrixSymbol("V", n2, k)
+    GU_, GV_ = sp.MatrixSymbol("G_U", n1, k), sp.MatrixSymbol("G_V", n2, k)
     d = Derivation(
         "Implicit balancing: $U^\\top U - V^\\top V$ is conserved by gradient flow and changed by exactly "
         "$\\eta^2(G_U^\\top G_U - G_V^\\top G_V)$ by one gradient-descent step",
@@ -49,7 +51,7 @@ def implicit_balancing(shape=SHAPE) -> Derivation:
     d.prove_zero("chain rule: d/dV [1/2||UV^T - B||^2] = G^T U", zero(grad_v - gl.T * u), method="expand")
     d.prove_zero("U^T G_U = G_V^T V", zero(u.T * gu - gv.T * v), method="expand")
     d.step("Key identity: $U^\\top G_U = U^\\top G V = (G^\\top U)^\\top V = G_V^\\top V$.",
-           sp.Eq(sp.Symbol("U^T G_U"), sp.Symbol("G_V^T V")))
+           sp.Eq(U_.T * GU_, GV_.T * V_))
     flow = -(gu.T * u + u.T * gu) + (gv.T * v + v.T * gv)
     d.prove_zero("d/dt (U^T U - V^T V) = 0 under U' = -G_U, V' = -G_V", zero(flow), method="expand")
     t = sp.Symbol("t")
@@ -71,6 +73,6 @@ def implicit_balancing(shape=SHAPE) -> Derivation:
     d.checks["control: the surviving linear term U^T G_U + G_U^T U is not identically zero"] = any(e != 0 for e in linear)
     d.step("Control: with unequal steps $\\eta_U \\ne \\eta_V$ the linear term $-(\\eta_U - \\eta_V)(U^\\top G_U + G_U^\\top U)$ "
            "survives, so the exact $\\eta^2$ bookkeeping needs the same step for both factors.")
-    d.result = sp.Eq(sp.Symbol("D^{+}") - sp.Symbol("D"),
-                     eta**2 * (sp.Symbol("G_U^T G_U") - sp.Symbol("G_V^T G_V")))
+    d.result = sp.Eq(sp.MatrixSymbol("D^+", k, k) - sp.MatrixSymbol("D", k, k),
+                     eta**2 * (GU_.T * GU_ - GV_.T * GV_))
     return d
