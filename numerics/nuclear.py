@@ -45,6 +45,7 @@ __all__ = [
     "joint_eigenbasis",
     "min_frobenius_norm",
     "measurement_operator",
+    "random_commuting_sensing",
 ]
 
 
@@ -69,6 +70,7 @@ class NuclearNormResult:
     psd: bool = False
     eigenvalues: np.ndarray | None = None
     solver_iterations: int | None = None
+    dual: np.ndarray | None = None  # equality multipliers (LP: HiGHS marginals, dual objective y @ dual)
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,7 +333,8 @@ def min_nuclear_norm_commuting(eigenvalues: np.ndarray, y: np.ndarray, *, psd: b
     resid = float(np.max(np.abs(lam @ x - y)) / max(1.0, float(np.max(np.abs(y)))))
     return NuclearNormResult(W=np.diag(x), nuclear_norm=nuc, status=status, primal_residual=resid,
                              duality_gap=nuc - dual, solver="HiGHS-LP", seconds=seconds, psd=psd,
-                             eigenvalues=x, solver_iterations=int(getattr(res, "nit", 0) or 0))
+                             eigenvalues=x, solver_iterations=int(getattr(res, "nit", 0) or 0),
+                             dual=np.asarray(res.eqlin.marginals, dtype=float))
 
 
 def min_nuclear_norm_commuting_matrices(a, y, *, psd: bool, tol: float = 1e-9) -> NuclearNormResult:
@@ -357,3 +360,31 @@ def min_frobenius_norm(loss) -> np.ndarray:
         return w
     sol, *_ = np.linalg.lstsq(op.flat, op.y, rcond=None)
     return sol.reshape(op.shape)
+
+
+def random_commuting_sensing(d: int, m: int, *, seed: int = 0, spectrum=None):
+    """Commuting symmetric sensing: A_i = V diag(lambda_i) V^T with a Haar-random orthogonal V
+    shared by all i and lambda_i ~ N(0, I_d); y_i = <A_i, W_gt> for the PSD ground truth
+    W_gt = V diag(spectrum) V^T (default: spectrum ~ U(0.5, 1.5)^d, full rank, so the minimum
+    nuclear norm solution is a generic, non-degenerate LP vertex).
+
+    Returns (loss, V, lam, W_gt) with ``loss`` a 1/2-sum :class:`SensingLoss`.
+    """
+    from numerics.losses import SensingLoss
+    from numerics.validation import check_seed
+
+    if isinstance(d, bool) or int(d) != d or d < 1 or isinstance(m, bool) or int(m) != m or m < 1:
+        raise InvalidArgument(f"d and m must be positive integers, got d={d!r}, m={m!r}")
+    d, m = int(d), int(m)
+    rng = np.random.default_rng(check_seed(seed))
+    v, r = np.linalg.qr(rng.standard_normal((d, d)))
+    v = v * np.sign(np.diag(r))
+    lam = rng.standard_normal((m, d))
+    a = np.einsum("ik,mk,jk->mij", v, lam, v)
+    a = 0.5 * (a + a.transpose(0, 2, 1))
+    x = rng.uniform(0.5, 1.5, d) if spectrum is None else as_finite_array(spectrum, "spectrum")
+    if x.shape != (d,):
+        raise ShapeError(f"spectrum must have {d} entries, got shape {x.shape}")
+    gt = (v * x) @ v.T
+    y = np.einsum("mij,ij->m", a, gt)
+    return SensingLoss(a, y, reduction="sum", half=True), v, lam, gt
