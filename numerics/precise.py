@@ -71,7 +71,10 @@ def default_columns(digits: int) -> int:
 def _to_mpf_list(values, name: str) -> list:
     out = []
     for v in values:
-        x = mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v
+        try:
+            x = mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v
+        except (TypeError, ValueError):
+            raise InvalidArgument(f"{name} must hold real numbers (int, float, decimal str, mpf), got {v!r}") from None
         if not mpmath.isfinite(x):
             raise NonFiniteError(f"{name} holds a non-finite value {v!r}")
         out.append(x)
@@ -243,3 +246,54 @@ def mp_digits_agreement(a, b) -> float:
 
 
 __all__ = ["GUARD_DIGITS", "PreciseResult", "default_columns", "integrate", "mp_digits_agreement"]
+
+
+# --- small test systems (used by the precision claims and benchmarks/bench_precise.py) ------------
+def diagonal_flow_rhs(depth: int, target, *, backend: str = "mp"):
+    """Gradient flow of 1/2 ||W_N...W_1 - diag(target)||_F^2 over *diagonal* factors W_j = diag(w_j).
+
+    State layout: y = [w_1 (k entries), w_2, ..., w_N]; component i of layer j obeys
+    dw_{j,i}/dt = -(prod_{l != j} w_{l,i}) (prod_l w_{l,i} - target_i). ``backend`` "mp" returns a
+    callable for :func:`integrate` (lists of mpf); "float" a numpy callable for scipy.
+    """
+    if not isinstance(depth, int) or depth < 1:
+        raise InvalidArgument(f"depth must be an integer >= 1, got {depth!r}")
+    k = len(target)
+    if backend == "float":
+        import numpy as np
+
+        tgt = np.asarray([float(mpmath.mpf(v)) for v in target])
+
+        def ff(_t, y):
+            w = y.reshape(depth, k)
+            prod = np.prod(w, axis=0)
+            out = np.empty_like(w)
+            for j in range(depth):
+                out[j] = -np.prod(np.delete(w, j, axis=0), axis=0) * (prod - tgt)
+            return out.ravel()
+        return ff
+    if backend != "mp":
+        raise InvalidArgument(f"backend must be 'mp' or 'float', got {backend!r}")
+    cache = {}
+
+    def f(_t, y):
+        if mp.prec not in cache:
+            cache.clear()
+            cache[mp.prec] = [mpmath.mpf(v) for v in target]
+        tgt = cache[mp.prec]
+        out = [None] * (depth * k)
+        for i in range(k):
+            col = [y[j * k + i] for j in range(depth)]
+            pre = [mpmath.mpf(1)] * (depth + 1)
+            for j in range(depth):
+                pre[j + 1] = pre[j] * col[j]
+            suf = mpmath.mpf(1)
+            resid = pre[depth] - tgt[i]
+            for j in range(depth - 1, -1, -1):
+                out[j * k + i] = -(pre[j] * suf) * resid
+                suf = suf * col[j]
+        return out
+    return f
+
+
+__all__ += ["diagonal_flow_rhs"]
