@@ -243,12 +243,14 @@ def plot(specs, rows, out_dir, grid) -> list[Path]:
         plt.close(fig)
         paths.append(out / name)
     fig, ax = plt.subplots(figsize=(6, 4))
-    for m in grid["ms"]:
-        for k in grid["ks"]:
+    styles = ["-", "--", ":", "-."]
+    for i, m in enumerate(grid["ms"]):
+        for j, k in enumerate(grid["ks"]):
             pts = sorted((float(s["alpha"]), float(r["final_rel_error"])) for s, r in zip(specs, rows)
                          if s["kind"] == "alpha" and s["m"] == m and s["k"] == k and s["seed"] == seed0 and _ok(r))
             if pts:
-                ax.loglog(*zip(*pts), "o-", label=f"m={m}, k={k}")
+                ax.loglog(*zip(*pts), marker="o", linestyle=styles[j % len(styles)], color=f"C{i % 10}",
+                          label=f"m={m}, k={k}")
     ax.set_xlabel("alpha (initialization scale)")
     ax.set_ylabel(f"relative error after {grid['steps']} steps")
     ax.legend(fontsize=7, ncol=2)
@@ -269,7 +271,7 @@ def plot(specs, rows, out_dir, grid) -> list[Path]:
     if pts:
         a2.loglog(*zip(*pts), "o-")
     a2.set_xlabel("eta (fixed horizon t = eta T)")
-    a2.set_ylabel("||sum eta^2 (G_U^T G_U - G_V^T G_V)||_F")
+    a2.set_ylabel("accumulated eta^2 terms (Frobenius)")
     a2.set_title("accumulated imbalance vs eta")
     fig.tight_layout()
     fig.savefig(out / "imbalance_scaling.png", dpi=120)
