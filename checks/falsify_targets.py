@@ -9,15 +9,15 @@ resolution of the numerical check): the details say which.
 Targets
 -------
 ``theorem3.crossing``  Theorem 3 (eq. 7) vs a Richardson-extrapolated 5-point finite difference
-                       of the sorted singular values along the integrated flow (h = 2e-3 min(1,
-                       10 gap)), started with two singular values a relative gap 10^-6..10^-1
-                       apart (a near crossing).
+                       of the sorted singular values along the integrated flow (spacing from
+                       crossing_spacing), started with two singular values a relative gap
+                       10^-6..10^-1 apart (a near crossing).
 ``theorem3.fixed_h``   the claim's own check (plain 5-point FD at h = 2e-3) on the same instances.
 ``theorem3.tangent``   Theorem 3 vs the exact tangent u_r^T (dW/dt) v_r, dW/dt summed from the
                        factor velocities (no balancedness assumed): the formula itself.
 ``lemma2.crossing``    Lemma 2 (eqs. 8-9, numerics.singular_vectors.lemma2_rates) vs 5-point
                        Richardson-extrapolated finite differences of the sign-aligned U, V near a
-                       crossing, spacing scaled to the gap (h = 2e-3 min(1, 10 gap)).
+                       crossing, spacing scaled to the gap (h = min(2e-3 min(1, 10 gap), 0.02/|dU/dt|)).
 ``conjecture1.gap``    Conjecture 1 on small completion instances: relative gap
                        (||W_GD||_* - min ||W||_*) / min ||W||_* between GD's limit (depth 2-3,
                        small balanced init) and the minimum nuclear norm completion.
@@ -96,8 +96,18 @@ def _window(inst: NearCrossing, h: float):
 
 
 def crossing_spacing(inst: NearCrossing) -> float:
-    """h = 2e-3 min(1, 10 gap): the spacing shrinks with the gap, the time scale of the rotation."""
-    return H_THEOREM3 * min(1.0, 10 * inst.gap)
+    """h = min(2e-3 min(1, 10 gap), 0.02 / omega), omega = max(|dU/dt|, |dV/dt|) at t = 0 (Lemma 2).
+
+    Near a crossing the singular vectors rotate at a rate omega ~ coupling / gap; the spacing
+    keeps the rotation per step at most 0.02 rad, so the stencil resolves it.
+    """
+    from numerics.model import product
+    from numerics.singular_vectors import lemma2_rates_at
+
+    w = product(inst.factors)
+    _, _, _, du, dv = lemma2_rates_at(w, inst.loss.gradient(w), inst.depth)
+    omega = max(float(np.linalg.norm(du)), float(np.linalg.norm(dv)), 1e-300)
+    return min(H_THEOREM3 * min(1.0, 10 * inst.gap), 0.02 / omega)
 
 
 def _richardson_window(inst: NearCrossing, h: float):
@@ -266,7 +276,7 @@ def measure_conjecture1_gap(inst: SmallCompletion) -> tuple[float, dict]:
 
 TARGETS: dict[str, Target] = {t.name: t for t in [
     Target("theorem3.crossing", ("arora2019.theorem3",),
-           "Theorem 3 vs Richardson-extrapolated 5-point FD (h = 2e-3 min(1, 10 gap)) of the sorted singular "
+           "Theorem 3 vs Richardson-extrapolated 5-point FD (h = min(2e-3 min(1, 10 gap), 0.02/|dU/dt|)) of the sorted singular "
            "values, near a crossing", near_crossings, measure_theorem3_crossing, 1e-3,
            "integrator noise ~ 2 rtol/h <= 1e-4 at the smallest h = 2e-8 (rtol 1e-12); truncation O(h^6)"),
     Target("theorem3.fixed_h", ("arora2019.theorem3",),
@@ -278,8 +288,8 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            near_crossings, measure_theorem3_tangent, 1e-10,
            "both sides in float64 from one SVD: relative rounding ~1e2 eps times the conditioning"),
     Target("lemma2.crossing", ("arora2019.lemma2",),
-           "Lemma 2 (eqs. 8-9) vs Richardson-extrapolated 5-point FD of aligned U, V with h = 2e-3 min(1, 10 gap), "
-           "near a crossing", near_crossings, measure_lemma2_crossing, 1e-3,
+           "Lemma 2 (eqs. 8-9) vs Richardson-extrapolated 5-point FD of aligned U, V with h = min(2e-3 min(1, 10 gap), "
+           "0.02/|dU/dt|), near a crossing", near_crossings, measure_lemma2_crossing, 1e-3,
            "FD noise ~ rtol |U|/(gap h) against |dU/dt| ~ 1/gap gives ~ 2 rtol/h <= 1e-4 at the smallest h; "
            "truncation O(h^6)"),
     Target("conjecture1.gap", ("arora2019.conjecture1", "arora2019.conjecture1.counterevidence"),
