@@ -378,6 +378,5 @@ def loglog_slope(xs, ys) -> float:
     return float(np.polyfit(lx, ly, 1)[0])
 
 
-__all__ = ["AsymmetricSensing", "AsymmetricResult", "low_rank_matrix", "sensing_problem", "small_init", "imbalance",
-           "sin_theta", "asymmetric_gd", "asymmetric_flow", "batched_gd", "alpha_sweep",
-           "loglog_slope"]
+__all__ = ["AsymmetricResult", "AsymmetricSensing", "alpha_sweep", "asymmetric_flow", "asymmetric_gd", "batched_gd",
+           "imbalance", "loglog_slope", "low_rank_matrix", "sensing_problem", "sin_theta", "small_init"]

@@ -24,20 +24,23 @@ def _mat(name: str, rows: int, cols: int) -> sp.Matrix:
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(f"{name}_{i + 1}{j + 1}", real=True))
 
 
+def zero(e):
+    return e.applyfunc(sp.expand)
+
+
 def implicit_balancing(shape=SHAPE) -> Derivation:
     n1, n2, k = shape
     u, v, g = _mat("u", n1, k), _mat("v", n2, k), _mat("g", n1, n2)
     gu, gv = g * v, g.T * u
     eta, eu, ev = sp.symbols("eta eta_U eta_V", positive=True)
-    zero = lambda e: e.applyfunc(sp.expand)  # noqa: E731
     U_, V_ = sp.MatrixSymbol("U", n1, k), sp.MatrixSymbol("V", n2, k)
     GU_, GV_ = sp.MatrixSymbol("G_U", n1, k), sp.MatrixSymbol("G_V", n2, k)
     d = Derivation(
         "Implicit balancing: $U^\\top U - V^\\top V$ is conserved by gradient flow and changed by exactly "
         "$\\eta^2(G_U^\\top G_U - G_V^\\top G_V)$ by one gradient-descent step",
-        assumptions=[f"$U \\in \\mathbb{{R}}^{{{n1}\\times{k}}}$, $V \\in \\mathbb{{R}}^{{{n2}\\times{k}}}$, "
+        assumptions=[(f"$U \\in \\mathbb{{R}}^{{{n1}\\times{k}}}$, $V \\in \\mathbb{{R}}^{{{n2}\\times{k}}}$, "
                      f"$G = \\nabla\\ell(UV^\\top) \\in \\mathbb{{R}}^{{{n1}\\times{n2}}}$ with independent symbolic "
-                     "entries (the identities hold for every loss $\\ell$ on $X = UV^\\top$)."],
+                     "entries (the identities hold for every loss $\\ell$ on $X = UV^\\top$).")],
     )
     d.step("Chain rule: $\\nabla_U f = G V =: G_U$ and $\\nabla_V f = G^\\top U =: G_V$, with $G = \\nabla\\ell(UV^\\top)$; "
            "for sensing $G = \\frac1m\\sum_i(\\langle A_i, UV^\\top\\rangle - y_i)A_i$.")

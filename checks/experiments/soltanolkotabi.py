@@ -96,7 +96,7 @@ def load_cached(out_dir, spec: dict):
     try:
         with np.load(path) as z:
             return json.loads(str(z["row"]))
-    except Exception:  # truncated by an interrupted run: recompute
+    except Exception:  # noqa: BLE001 - truncated by an interrupted run: recompute
         return None
 
 
@@ -122,7 +122,7 @@ def build_specs(grid: dict, seed: int) -> list[dict]:
                                   "eta": ETA, "steps": grid["steps"], "seed": s})
         for eta in grid["etas"]:  # fixed time horizon: steps = horizon / eta
             specs.append({"kind": "eta", "n1": N1, "n2": N2, "r": R, "m": ETA_SWEEP["m"], "k": ETA_SWEEP["k"],
-                          "alpha": ETA_SWEEP["alpha"], "eta": eta, "steps": int(round(grid["horizon"] / eta)),
+                          "alpha": ETA_SWEEP["alpha"], "eta": eta, "steps": round(grid["horizon"] / eta),
                           "seed": s})
     return specs
 
@@ -153,7 +153,7 @@ def run_grid(specs, out_dir, *, jobs: int = 1, log=print) -> list[dict]:
                     i = futs[fut]
                     try:
                         rows[i] = fut.result()
-                    except Exception as exc:  # a crashed worker: record it and go on
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker: record it and go on
                         row = {k: specs[i].get(k, "") for k in FIELDS}
                         row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(specs[i]))
                         rows[i] = row

@@ -78,7 +78,7 @@ def _bookkeeping(seed: int, *, drop: bool = False) -> Measurement:
     etas, horizon = (0.1, 0.05, 0.025), 30.0
     acc, ratio = [], []
     for eta in etas:
-        res, _d0, _dt, a = one(1e-3, eta, int(round(horizon / eta)), f"alpha=1e-3, eta={eta:g}")
+        res, _d0, _dt, a = one(1e-3, eta, round(horizon / eta), f"alpha=1e-3, eta={eta:g}")
         acc.append(a)
         ratio.append(a / (eta * (f0 - res.loss)))  # descent lemma: sum eta^2 ||G||^2 <~ eta (f_0 - f_T)
     details = {
