@@ -63,9 +63,10 @@ def default_columns(digits: int) -> int:
     """Extrapolation columns k (order 2k) for a given number of digits.
 
     Measured on the scalar Lemma 4 ODE and the eq. 10 pair (benchmarks/bench_precise.py):
-    the cost is lowest for k near digits/3 (k = 12-18 for 30-50 digits).
+    the cost is lowest for k near digits/2.5 (k = 15-23 for 30-50 digits); the step-by-step order
+    control then adjusts k within [2, k + max(4, k/2)].
     """
-    return max(4, min(30, int(round(digits / 3.0)) + 3))
+    return max(4, min(40, int(round(digits / 2.5)) + 3))
 
 
 def _to_mpf_list(values, name: str) -> list:
@@ -124,11 +125,12 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
         if not (tol_r > 0 and tol_a > 0):
             raise InvalidArgument(f"rtol and atol must be > 0, got {rtol}, {atol}")
         big = mpmath.mpf(10) ** (dps // 2) if max_abs is None else mpmath.mpf(max_abs)
-        seq = [2 * (j + 1) for j in range(k)]
+        kmax = min(60, k + max(4, k // 2))
+        seq = [2 * (j + 1) for j in range(kmax + 1)]
         # Aitken-Neville weights 1/((n_j/n_{j-l})^2 - 1), exact rationals -> mpf once.
         weights = [[None] + [1 / (mpmath.mpf(seq[j] * seq[j]) / (seq[j - l] * seq[j - l]) - 1)
-                             for l in range(1, j + 1)] for j in range(k)]
-        expo = mpmath.mpf(1) / (2 * k - 1)
+                             for l in range(1, j + 1)] for j in range(kmax + 1)]
+        work = [sum(seq[: j + 1]) for j in range(kmax + 1)]  # f-evaluations to build column j
         span = ts[-1] - t
         if h0 is not None and not mpmath.mpf(h0) > 0:
             raise InvalidArgument(f"h0 must be > 0, got {h0!r}")
@@ -159,19 +161,23 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
             if H <= 0:
                 H = mpmath.mpf(1)
         tiny = mpmath.mpf(10) ** (-(dps - 5))
+        kmin = 2
+        kc = k - 1  # current target column (0-based): order 2k
+        after_reject = False
         for target in ts:
             while t < target:
                 if steps + rejected >= max_steps:
                     raise IntegrationError(f"max_steps = {max_steps} exhausted at t = {mpmath.nstr(t, 15)} "
                                            f"(target {mpmath.nstr(target, 15)})", t=float(t))
                 last = False
+                H_free = H
                 if t + H >= target:
                     H, last = target - t, True
                 if H <= tiny * (1 + abs(t)):
                     raise BlowUpError(f"step size collapsed to {mpmath.nstr(H, 5)} at t = {mpmath.nstr(t, 20)}: "
                                       f"finite-time blow-up near t = {mpmath.nstr(t, 20)}", t=float(t))
-                ynew, err = _gbs_step(f, t, y, fy, H, seq, weights, tol_r, tol_a)
-                if err <= 1:
+                ynew, jc, hopt = _gbs_step(f, t, y, fy, H, kc, seq, weights, tol_r, tol_a)
+                if ynew is not None:
                     t = target if last else t + H
                     y = ynew
                     steps += 1
@@ -181,19 +187,28 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
                         raise BlowUpError(f"|y| exceeded {mpmath.nstr(big, 5)} at t = {mpmath.nstr(t, 20)}: "
                                           f"finite-time blow-up at or after t = {mpmath.nstr(t, 20)}",
                                           t=float(t))
-                    fac = mpmath.mpf(4) if err == 0 else min(mpmath.mpf(4), mpmath.mpf("0.9") * (1 / err) ** expo)
-                    if not last or fac < 1:
-                        H = H * fac
+                    # order and step selection (Hairer-Norsett-Wanner II.9, ODEX): work per unit step
+                    kc, Hn = jc, hopt[jc]
+                    if jc - 1 in hopt and work[jc - 1] / hopt[jc - 1] < 0.8 * work[jc] / hopt[jc]:
+                        kc, Hn = max(kmin, jc - 1), hopt[jc - 1]
+                    elif jc + 1 <= kmax - 1 and (jc - 1 not in hopt or
+                                                  work[jc] / hopt[jc] < 0.9 * work[jc - 1] / hopt[jc - 1]):
+                        kc, Hn = jc + 1, hopt[jc] * work[jc + 1] / work[jc]
+                    if after_reject:
+                        Hn = min(Hn, H)
+                    after_reject = False
+                    H = Hn if not last else max(Hn, H_free) if Hn >= H else Hn
                 else:
                     rejected += 1
-                    if not mpmath.isfinite(err):
-                        H = H / 5
-                    else:
-                        H = H * max(mpmath.mpf("0.2"), mpmath.mpf("0.9") * (1 / err) ** expo)
+                    after_reject = True
+                    kc = max(kmin, min(kc, max(hopt) if hopt else kc))
+                    H = hopt.get(kc, H / 5) if hopt else H / 5
+                    H = min(H, H_free / 2)
             out_y.append(list(y))
         return PreciseResult(t=ts, y=out_y, digits=digits, dps=dps, columns=k, steps=steps,
                              rejected=rejected, nfev=nfev,
-                             details={"method": "Gragg-Bulirsch-Stoer", "order": 2 * k})
+                             details={"method": "Gragg-Bulirsch-Stoer", "initial_order": 2 * k,
+                                      "final_order": 2 * (kc + 1)})
 
 
 def _check_finite(values, t):
@@ -202,10 +217,18 @@ def _check_finite(values, t):
             raise NonFiniteError(f"rhs returned a non-finite value {v} at t = {mpmath.nstr(t, 15)}")
 
 
-def _gbs_step(f, t, y, fy, H, seq, weights, tol_r, tol_a):
-    """One extrapolated step; returns (T_kk, scaled error of T_k,k-1)."""
-    rows = []
-    for j, nsub in enumerate(seq):
+def _gbs_step(f, t, y, fy, H, kc, seq, weights, tol_r, tol_a):
+    """One extrapolated step of size H aiming at column kc (0-based).
+
+    Columns are built one by one; from column kc-1 on, the scaled difference
+    err_j = ||T_jj - T_j,j-1|| is tested and the step is accepted at the first j <= kc+1 with
+    err_j <= 1. Returns (T_jj or None when rejected, j, {column: optimal step size}).
+    """
+    rows, hopt = [], {}
+    safe1, safe2 = mpmath.mpf("0.94"), mpmath.mpf("0.65")
+    jmax = min(kc + 1, len(seq) - 1)
+    for j in range(jmax + 1):
+        nsub = seq[j]
         h = H / nsub
         h2 = h + h
         z0 = y
@@ -215,24 +238,34 @@ def _gbs_step(f, t, y, fy, H, seq, weights, tol_r, tol_a):
                 fz = f(t + i * h, z1)
                 z0, z1 = z1, [a + h2 * b for a, b in zip(z0, fz)]
         except (ZeroDivisionError, OverflowError, ValueError):
-            return y, mpmath.inf
+            return None, j, hopt
         row = [z1]
         for l in range(1, j + 1):
             w = weights[j][l]
             a, b = row[l - 1], rows[j - 1][l - 1]
             row.append([p + (p - q) * w for p, q in zip(a, b)])
         rows.append(row)
-    last = rows[-1]
-    best, lower = last[-1], last[-2]
+        if j >= max(1, kc - 1):
+            err = _scaled_error(row[-1], row[-2], y, tol_r, tol_a)
+            if not mpmath.isfinite(err):
+                return None, j, hopt
+            expo = mpmath.mpf(1) / (2 * j + 1)
+            fac = mpmath.mpf(4) if err == 0 else min(mpmath.mpf(4), max(mpmath.mpf("0.02"), safe1 * (safe2 / err) ** expo))
+            hopt[j] = H * fac
+            if err <= 1:
+                return row[-1], j, hopt
+    return None, jmax, hopt
+
+
+def _scaled_error(best, lower, y, tol_r, tol_a):
     err = mpmath.mpf(0)
     for p, q, y0 in zip(best, lower, y):
         if not (mpmath.isfinite(p) and mpmath.isfinite(q)):
-            return y, mpmath.inf
-        sc = tol_a + tol_r * max(abs(p), abs(y0))
-        e = abs(p - q) / sc
+            return mpmath.inf
+        e = abs(p - q) / (tol_a + tol_r * max(abs(p), abs(y0)))
         if e > err:
             err = e
-    return best, err
+    return err
 
 
 def mp_digits_agreement(a, b) -> float:

@@ -221,7 +221,7 @@ def blowup_time(x0, depth, g, *, t_max: float = 1e4) -> float:
     # cosine: grid scan + brentq
     def h(t):
         return s * float(g.G(t)) - K
-    dt = min(math.pi / (4 * abs(w)), max(t_max, 1.0) / 64)
+    dt = math.pi / (4 * abs(w))  # independent of t_max, so repeated calls give the same root
     t_prev, h_prev = 0.0, h(0.0)
     t_cur = dt
     while t_prev < t_max:
@@ -240,7 +240,7 @@ def solution(t, x0, depth, g):
     x, n = check_problem(x0, depth)
     g = as_forcing(g)
     ts = _times(t)
-    T = blowup_time(x, n, g, t_max=max(float(np.max(ts, initial=0.0)), 1.0))
+    T = blowup_time(x, n, g, t_max=2.0 * max(float(np.max(ts, initial=0.0)), 1.0))
     if np.any(ts >= T):
         raise BlowUpError(f"x(t) requested at t = {float(np.max(ts)):.17g}, at or past the blow-up time "
                           f"T = {T:.17g} (N = {n}, x(0) = {x!r}, {g})", t=T)
@@ -252,6 +252,9 @@ def solution(t, x0, depth, g):
         return x * np.exp(s * G)
     p = exponent_p(n)
     base = abs(x) ** (-p) - p * s * G
+    if np.any(base <= 0):  # rounding at the crossing: still past the blow-up, never a silent inf
+        raise BlowUpError(f"x(t) requested at t = {float(np.max(ts)):.17g}, at or past the blow-up time "
+                          f"T = {T:.17g} (N = {n}, x(0) = {x!r}, {g})", t=T)
     return s * base ** (-1.0 / p)
 
 
@@ -271,7 +274,7 @@ def integrate_dop853(t_eval, x0, depth, g, *, rtol: float = 1e-13, atol: float =
     x, n = check_problem(x0, depth)
     g = as_forcing(g)
     ts = _times(t_eval).reshape(-1)
-    T = blowup_time(x, n, g, t_max=max(float(np.max(ts, initial=0.0)), 1.0))
+    T = blowup_time(x, n, g, t_max=2.0 * max(float(np.max(ts, initial=0.0)), 1.0))
     if np.any(ts >= T):
         raise BlowUpError(f"x(t) requested at t = {float(np.max(ts)):.17g}, at or past the blow-up time "
                           f"T = {T:.17g} (N = {n}, x(0) = {x!r}, {g})", t=T)
