@@ -211,7 +211,8 @@ def assert_flow_matches(quantity: Callable[[FlowState], object], formula: Callab
     rep = reproducer if reproducer is not None else _default_reproducer(
         "assert_flow_matches", trajectory, loss, fs, T)
     return _finish(Check(name, err, tol,
-                         f"{safety:g} x integrator error estimate {est:.2e} (rtol {rtol:g} vs {max(rtol * refine, MIN_RTOL):g}) "
+                         f"{safety:g} x integrator error estimate {est:.2e} "
+                         f"(rtol {rtol:g} vs {max(rtol * refine, MIN_RTOL):g}) "
                          f"+ float64 floor {floor:.1e}", seed, rep,
                          {"worst time": f"t = {worst_t:g} of [0, {T:g}]", "times": int(n_times)}))
 

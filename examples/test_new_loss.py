@@ -12,10 +12,9 @@ Run:  pytest examples/test_new_loss.py
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from checks.strategies import balanced_factorizations, seeds, shapes
-from numerics import imbalance, product
+from numerics import imbalance
 
 
 class WeightedFrobeniusLoss:

@@ -11,6 +11,7 @@ import pytest
 import sympy as sp
 
 from checks.claim import Claim, Measurement
+from checks.cli import main
 from checks.commands.report import (
     build_report,
     collect,
@@ -20,7 +21,6 @@ from checks.commands.report import (
     to_markdown,
     unicode_declarations,
 )
-from checks.cli import main
 from theory.derivation import Derivation
 
 ENGINE = shutil.which("pdflatex") or shutil.which("lualatex")

@@ -52,7 +52,8 @@ def search(target, *, budget: int = 200, seed: int = 0, progress=None) -> dict:
     errs = sorted(state["errors"])
     return {
         "target": target.name, "claims": list(target.claims), "budget": budget, "seed": seed,
-        "examples": state["n"], "failures": state["failures"], "failure_examples": state.get("failure_examples", [])[:3],
+        "examples": state["n"], "failures": state["failures"],
+        "failure_examples": state.get("failure_examples", [])[:3],
         "seconds": time.perf_counter() - start, "tolerance": target.tolerance,
         "tolerance_reason": target.tolerance_reason, "worst_error": state["error"],
         "worst_instance": repr(state["worst"]), "worst_details": state["details"],
@@ -72,7 +73,8 @@ def _print(res: dict) -> None:
     print(f"   worst error   : {res['worst_error']:.3e}   (median {res['median_error']:.3e})"
           if res["median_error"] is not None else "   no successful example")
     print(f"   tolerance     : {res['tolerance']:.1e}  ({res['tolerance_reason']})")
-    print(f"   verdict       : {'COUNTEREXAMPLE (worst error above tolerance)' if res['counterexample'] else 'no counterexample found'}")
+    verdict = "COUNTEREXAMPLE (worst error above tolerance)" if res["counterexample"] else "no counterexample found"
+    print(f"   verdict       : {verdict}")
     print(f"   worst instance: {res['worst_instance']}")
     for k, v in res["worst_details"].items():
         print(f"     {k}: {v}")
