@@ -212,7 +212,7 @@ CLAIMS = [
         control=lambda seed: _measure_gap(seed, condition=False),
         tolerance=1e-20,
         tolerance_reason="asymptote integrated to 25 digits in tau = log sigma_r' up to tau = 33 log(10)/p (tail "
-                         "bound ~1e-33); agreement with c^(-1/p) measured ~1e-28; a genuine increase with N would be "
+                         "bound ~1e-33); agreement with c^(-1/p) measured ~1e-27; a genuine increase with N would be "
                          "O(1e-2) relative, far above 1e-20",
         control_description="the same decrease-with-N test with the condition violated: sigma_r(0) = 100 "
                             "sigma_r'(0), alpha in (0.005, 0.02) (c_N > 0 for N <= 8); control_error = the "
