@@ -201,3 +201,15 @@ def test_dynamics_cli_bad_depths(tmp_path, capsys):
     from checks.cli import main
 
     assert main(["experiment", "dynamics", "--depths", "a,b", "--out", str(tmp_path)]) == 2
+
+
+def test_residual_cache_tracks_in_place_updates():
+    from checks.experiments.dynamics import _ResidualCache, make_problem
+
+    loss, *_ = make_problem("sensing", 6, 2, 20, 0)
+    c = _ResidualCache(loss)
+    w = np.ones((6, 6))
+    assert c.value(w) == pytest.approx(loss.value(w))
+    w -= 0.5  # same object, new contents (depth 1: the product is the factor itself)
+    assert c.value(w) == pytest.approx(loss.value(w))
+    np.testing.assert_allclose(c.gradient(w), loss.gradient(w))

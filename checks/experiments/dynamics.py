@@ -41,7 +41,7 @@ class _ResidualCache:
     """Wraps a loss so value(W) and gradient(W) of the same W object share one residual.
 
     gradient_descent evaluates value(W) after each update and gradient(W) at the next step on
-    the same array; for sensing the residual is the expensive part (an m x dd' mat-vec).
+    the same matrix; for sensing the residual is the expensive part (an m x dd' mat-vec).
     """
 
     def __init__(self, loss):
@@ -51,8 +51,9 @@ class _ResidualCache:
         self._r = None
 
     def _residual(self, w):
-        if w is not self._w:
-            self._w, self._r = w, self.loss.residual(w)
+        # compare contents, not identity: at depth 1 the product *is* the factor, updated in place
+        if self._w is None or not np.array_equal(w, self._w):
+            self._w, self._r = np.array(w, copy=True), self.loss.residual(w)
         return self._r
 
     def value(self, w):
@@ -128,6 +129,13 @@ def scalar_time_to(frac: float, depth: int, sigma_star: float, sigma0: float, ka
     return float(val)
 
 
+def _smallest_curvature(task: str, size: int, m: int, kappa: float) -> float:
+    if task == "completion":
+        return 2.0 / m
+    edge = (np.sqrt(size * size) - np.sqrt(m)) ** 2 / m
+    return float(max(edge, 0.05 * kappa))
+
+
 def initial_product(size: int, init: float, scale: float, seed: int) -> np.ndarray:
     """Gaussian size x size matrix with spectral norm init * scale (drawn from seed + 17)."""
     rng = np.random.default_rng(seed + 17)
@@ -140,6 +148,24 @@ def auto_lr(depth: int, steps: int, fill: float, w0: np.ndarray, sigma_target: f
     value of W(0) to 90% of ``sigma_target`` in ``fill * steps`` iterations."""
     sigma0 = float(np.median(np.linalg.svd(w0, compute_uv=False)))
     return scalar_time_to(0.9, depth, sigma_target, sigma0, kappa) / (fill * steps)
+
+
+def depth_lr(task: str, depth: int, *, size: int, rank: int, m: int, steps: int, seed: int,
+             init: float = 1e-3, fill: float = 0.5) -> float:
+    """The default learning rate of depth ``depth`` (module docstring).
+
+    Depth 1 has no low-rank bias: every mode of the loss must converge, so its scalar model uses
+    the smallest non-zero curvature (completion: 2/m per observed entry; sensing: the
+    Marchenko-Pastur lower edge (sqrt(dd') - sqrt(m))^2 / m of A^T A) instead of the mean,
+    capped at 1/L (L the Lipschitz constant of the gradient) for stability.
+    """
+    _loss, gt, kappa, lipschitz = make_problem(task, size, rank, m, seed)
+    s_star = np.linalg.svd(gt, compute_uv=False)
+    w0 = initial_product(size, init, float(s_star[0]), seed)
+    if depth > 1:
+        return auto_lr(depth, steps, fill, w0, float(s_star[rank - 1]), kappa)
+    lr = auto_lr(1, steps, fill, w0, float(s_star[rank - 1]), _smallest_curvature(task, size, m, kappa))
+    return min(lr, 1.0 / lipschitz)  # depth-1 GD is stable for lr < 2 / L
 
 
 def crossing_times(steps: np.ndarray, values: np.ndarray, level: float) -> float:
@@ -188,7 +214,7 @@ def run_depth(task: str, depth: int, *, size: int, rank: int, m: int, steps: int
     s_star = np.linalg.svd(gt, compute_uv=False)
     w0 = initial_product(size, init, float(s_star[0]), seed)
     if lr is None:
-        lr = auto_lr(depth, steps, fill, w0, float(s_star[rank - 1]), kappa)
+        lr = depth_lr(task, depth, size=size, rank=rank, m=m, steps=steps, seed=seed, init=init, fill=fill)
     lr = check_positive(lr, "lr")
     fs = balanced_factors(w0, depth, seed=seed + 23)
     record_every = record_every or max(1, steps // 400)
