@@ -24,12 +24,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import mpmath  # noqa: E402
-from mpmath import mp  # noqa: E402
+import mpmath
+from mpmath import mp
 
-from checks.claims.arora2019.eq11 import _pair_rhs  # noqa: E402
-from numerics import scalar_ode as so  # noqa: E402
-from numerics.precise import diagonal_flow_rhs, integrate  # noqa: E402
+from checks.claims.arora2019.eq11 import _pair_rhs
+from numerics import scalar_ode as so
+from numerics.precise import diagonal_flow_rhs, integrate
 
 
 def _gmpy2_scalar():
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
         theirs, t_ode = run_odefun(rhs, y0, t_end, dps)
         d_ode = digits_of(theirs, ref)
         # equal digits: ask ours for at least the digits odefun achieved at this working precision
-        want = max(args.digits, int(math.ceil(d_ode)))
+        want = max(args.digits, math.ceil(d_ode))
         best = math.inf
         for _ in range(max(1, args.repeat)):
             t0 = time.perf_counter()

@@ -66,7 +66,7 @@ def default_columns(digits: int) -> int:
     the cost is lowest for k near digits/2.5 (k = 15-23 for 30-50 digits); the step-by-step order
     control then adjusts k within [2, k + max(4, k/2)].
     """
-    return max(4, min(40, int(round(digits / 2.5)) + 3))
+    return max(4, min(40, round(digits / 2.5) + 3))
 
 
 def _to_mpf_list(values, name: str) -> list:
@@ -347,8 +347,7 @@ def _scaled_error(A, best, lower, y, tol_r, tol_a):
         if not (A.isfinite(p) and A.isfinite(q)):
             return A.inf
         e = abs(p - q) / (tol_a + tol_r * max(abs(p), abs(y0)))
-        if e > err:
-            err = e
+        err = max(err, e)
     return err
 
 

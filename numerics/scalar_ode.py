@@ -222,7 +222,7 @@ def blowup_time(x0, depth, g, *, t_max: float = 1e4) -> float:
     def h(t):
         return s * float(g.G(t)) - K
     dt = math.pi / (4 * abs(w))  # independent of t_max, so repeated calls give the same root
-    t_prev, h_prev = 0.0, h(0.0)
+    t_prev, _h_prev = 0.0, h(0.0)
     t_cur = dt
     while t_prev < t_max:
         t_cur = min(t_prev + dt, t_max)
@@ -231,7 +231,7 @@ def blowup_time(x0, depth, g, *, t_max: float = 1e4) -> float:
             if h_cur == 0:
                 return t_cur
             return brentq(h, t_prev, t_cur, xtol=1e-15, rtol=4 * np.finfo(float).eps)
-        t_prev, h_prev = t_cur, h_cur
+        t_prev, _h_prev = t_cur, h_cur
     return math.inf
 
 
@@ -391,7 +391,7 @@ def blowup_time_mp(x0, depth, g, *, digits: int = 40):
     """
     from numerics.precise import integrate
 
-    x, n = check_problem(x0, depth)
+    _x, n = check_problem(x0, depth)
     g = as_forcing(g)
     if n <= 2:
         raise InvalidArgument(f"N = {n} <= 2: the solution does not blow up in finite time")
@@ -400,7 +400,7 @@ def blowup_time_mp(x0, depth, g, *, digits: int = 40):
         s = 1 if x0m > 0 else -1
         p = 1 - mpmath.mpf(2) / n
         c = abs(x0m) ** (-p)
-        a, b, w = g._mp()
+        a, b, _w = g._mp()
         if g.kind == "constant":
             gmin = s * a
         elif g.kind == "affine":
@@ -422,6 +422,23 @@ def blowup_time_mp(x0, depth, g, *, digits: int = 40):
         return T, tail
 
 
-__all__ = ["Forcing", "KINDS", "constant", "affine", "cosine", "as_forcing", "check_problem", "exponent_p",
-           "blowup_threshold", "blowup_time", "solution", "rhs", "integrate_dop853", "BlowUpEstimate",
-           "blowup_time_dop853", "solution_mp", "rhs_mp", "blowup_time_mp"]
+__all__ = [
+    "KINDS",
+    "BlowUpEstimate",
+    "Forcing",
+    "affine",
+    "as_forcing",
+    "blowup_threshold",
+    "blowup_time",
+    "blowup_time_dop853",
+    "blowup_time_mp",
+    "check_problem",
+    "constant",
+    "cosine",
+    "exponent_p",
+    "integrate_dop853",
+    "rhs",
+    "rhs_mp",
+    "solution",
+    "solution_mp",
+]

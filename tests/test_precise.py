@@ -113,14 +113,14 @@ def test_diagonal_flow_float_and_mp_agree():
 
 
 @pytest.mark.parametrize("kwargs, err", [
-    (dict(digits=2), InvalidArgument), (dict(digits=1000), InvalidArgument), (dict(digits=30.0), InvalidArgument),
-    (dict(columns=1), InvalidArgument), (dict(max_steps=0), InvalidArgument), (dict(h0=-1), InvalidArgument),
-    (dict(rtol=0), InvalidArgument), (dict(y0=["nan"]), NonFiniteError), (dict(y0=[float("inf")]), NonFiniteError),
-    (dict(y0=["abc"]), InvalidArgument), (dict(y0=[]), InvalidArgument), (dict(t_eval=[]), InvalidArgument),
-    (dict(t_eval=["1", "0.5"]), InvalidArgument), (dict(t_eval=["-1"]), InvalidArgument),
+    ({"digits": 2}, InvalidArgument), ({"digits": 1000}, InvalidArgument), ({"digits": 30.0}, InvalidArgument),
+    ({"columns": 1}, InvalidArgument), ({"max_steps": 0}, InvalidArgument), ({"h0": -1}, InvalidArgument),
+    ({"rtol": 0}, InvalidArgument), ({"y0": ["nan"]}, NonFiniteError), ({"y0": [float("inf")]}, NonFiniteError),
+    ({"y0": ["abc"]}, InvalidArgument), ({"y0": []}, InvalidArgument), ({"t_eval": []}, InvalidArgument),
+    ({"t_eval": ["1", "0.5"]}, InvalidArgument), ({"t_eval": ["-1"]}, InvalidArgument),
 ])
 def test_bad_arguments(kwargs, err):
-    args = dict(y0=["1"], t_eval=["1"]) | kwargs
+    args = {"y0": ["1"], "t_eval": ["1"]} | kwargs
     y0, t_eval = args.pop("y0"), args.pop("t_eval")
     before = mp.dps
     with pytest.raises(err):

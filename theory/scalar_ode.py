@@ -40,9 +40,9 @@ def lemma4() -> Derivation:
     p = 1 - 2 / N
     d = Derivation(
         "Lemma 4 (Arora et al. 2019): the scalar ODE dx/dt = g(t) (x^2)^(1-1/N)",
-        assumptions=["$g$ continuous, $G(t) = \\int_0^t g$, $x(0) \\neq 0$; $s = \\mathrm{sign}(x(0))$, "
+        assumptions=[("$g$ continuous, $G(t) = \\int_0^t g$, $x(0) \\neq 0$; $s = \\mathrm{sign}(x(0))$, "
                      "$p = 1 - 2/N$. Checks are exact substitutions into the ODE, done separately for "
-                     "$x(0) = m > 0$ and $x(0) = -m < 0$."],
+                     "$x(0) = m > 0$ and $x(0) = -m < 0$.")],
     )
     d.symbols.update(t=t, N=N, g=g, G=G)
 
@@ -112,11 +112,11 @@ def eq11() -> Derivation:
     p = 1 - 2 / N
     d = Derivation(
         "Eqs. 10-11 (Arora et al. 2019): sigma_r as a function of sigma_r' under a fixed projection ratio",
-        assumptions=["$\\langle\\nabla\\ell, u_r v_r^\\top\\rangle = \\alpha \\langle\\nabla\\ell, u_{r'} v_{r'}^\\top\\rangle$ "
+        assumptions=[("$\\langle\\nabla\\ell, u_r v_r^\\top\\rangle = \\alpha \\langle\\nabla\\ell, u_{r'} v_{r'}^\\top\\rangle$ "
                      "with constant $\\alpha > 0$, and $\\sigma_r, \\sigma_{r'} > 0$ on the interval considered "
-                     "(Lemma 4: a positive singular value stays positive for $N \\ge 2$)."],
+                     "(Lemma 4: a positive singular value stays positive for $N \\ge 2$).")],
     )
-    rate = lambda s, n: -n * (s**2) ** (1 - 1 / n) * P  # noqa: E731  (eq. 7 with projection P)
+    rate = lambda s, n: -n * (s**2) ** (1 - 1 / n) * P
     d.step("Eq. 7 for the two singular values, with projections $\\alpha P(t)$ and $P(t)$:",
            [sp.Eq(sp.Derivative(sp.Symbol("sigma_r"), t), alpha * rate(sp.Symbol("sigma_r"), N)),
             sp.Eq(sp.Derivative(sp.Symbol("sigma_r'"), t), rate(sp.Symbol("sigma_r'"), N))])
@@ -168,8 +168,8 @@ def asymptote_depth() -> Derivation:
     w = sp.Symbol("w", positive=True)
     d = Derivation(
         "Eq. 11 asymptote for N >= 3 and its dependence on depth",
-        assumptions=["$N \\ge 3$, $p = 1 - 2/N \\in (0, 1)$ increases with $N$; $\\alpha > 0$; "
-                     "$a = \\sigma_r(0)$, $b = \\sigma_{r'}(0)$ positive; the asymptote exists iff $c_N > 0$."],
+        assumptions=[("$N \\ge 3$, $p = 1 - 2/N \\in (0, 1)$ increases with $N$; $\\alpha > 0$; "
+                     "$a = \\sigma_r(0)$, $b = \\sigma_{r'}(0)$ positive; the asymptote exists iff $c_N > 0$.")],
     )
     F = (alpha * sq ** (-P) + c) ** (-1 / P)
     lim = sp.limit(F, sq, sp.oo)
@@ -205,4 +205,4 @@ def asymptote_depth() -> Derivation:
     return d
 
 
-__all__ = ["lemma4", "eq11", "asymptote_depth"]
+__all__ = ["asymptote_depth", "eq11", "lemma4"]

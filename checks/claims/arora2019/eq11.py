@@ -9,7 +9,6 @@ Both claims integrate eq. 7 for the pair (sigma_r, sigma_r') with the mp integra
 from __future__ import annotations
 
 import functools
-import math
 
 import mpmath
 import numpy as np

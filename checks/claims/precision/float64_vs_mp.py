@@ -85,13 +85,13 @@ def _measure_cached(seed: int):
 
 
 def _verify(seed: int) -> Measurement:
-    cases, near, T = _measure_cached(seed)
+    cases, _near, _T = _measure_cached(seed)
     return Measurement(max(cases.values()), {"relative_difference": cases, "dop853_rtol": RTOL,
                                              "mp_digits": DIGITS, "seed": seed})
 
 
 def _control(seed: int) -> Measurement:
-    cases, near, T = _measure_cached(seed)
+    _cases, near, T = _measure_cached(seed)
     bad = {f: e for f, e in near.items() if f <= 1e-8}
     return Measurement(min(bad.values()), {
         "float64_rel_error_vs_remaining_fraction": {f"(T-t)/T={f:g}": e for f, e in near.items()},
