@@ -135,3 +135,38 @@ def test_bad_rhs():
         integrate(lambda t, y: [mpmath.nan], ["1"], ["1"], digits=20)
     with pytest.raises(IntegrationError, match="max_steps"):
         integrate(lambda t, y: [mpmath.cos(50 * t) * y[0]], ["1"], ["20"], digits=30, max_steps=3)
+
+
+def test_gmpy2_arithmetic_matches_mpmath():
+    tgt, y0 = ["1.5", "0.7"], ["0.3", "0.5", "0.4", "0.35", "0.45", "0.5"]
+    a = integrate(diagonal_flow_rhs(3, tgt), y0, ["0.5", "1"], digits=30)
+    b = integrate(diagonal_flow_rhs(3, tgt, backend="gmpy2"), y0, ["0.5", "1"], digits=30, arithmetic="gmpy2")
+    assert b.details["arithmetic"] == "gmpy2"
+    for ra, rb in zip(a.y, b.y):
+        for u, v in zip(ra, rb):
+            assert isinstance(v, mpmath.mpf) and _rel(u, v) < 1e-30
+    with pytest.raises(InvalidArgument):
+        integrate(lambda t, y: y, ["1"], ["1"], arithmetic="float")
+
+
+def test_arb_conversion_exact_and_precision_restored():
+    from fractions import Fraction
+
+    import flint
+
+    from checks.claims.precision import certificate as cert
+
+    before = flint.ctx.prec
+    with mp.workdps(50):
+        for v in (mpmath.mpf("-0.65606582902474104724283143654208083911"), mpmath.mpf("1e-30"), mpmath.mpf(0)):
+            box = cert._mpf_to_arb(flint, v)
+            assert box.rad() == 0 and box.contains(cert._mpf_to_arb(flint, v))
+    box = cert.arb_blowup_time(Fraction(7, 10), 3, Fraction(3, 2))
+    assert 2 * float(box.rad()) < 1e-30
+    with mp.workdps(60):
+        p = mpmath.mpf(1) / 3
+        ref = mpmath.mpf("0.7") ** (-p) / (p * mpmath.mpf("1.5"))
+        assert box.contains(cert._mpf_to_arb(flint, ref))
+        wrong = cert.arb_blowup_time(Fraction(7, 10), 3, Fraction(3, 2), exponent=Fraction(2, 3))
+        assert not wrong.contains(cert._mpf_to_arb(flint, ref))
+    assert flint.ctx.prec == before
