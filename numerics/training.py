@@ -250,13 +250,15 @@ def train(loss, factors, *, optimizer: str = "adaptive", lr: float = 1e-3, tol: 
         raise ShapeError(f"the product has shape {(fs[-1].shape[0], fs[0].shape[1])} but the loss expects {tuple(loss.shape)}")
     obj = _Objective(loss, dtype)
     start = time.perf_counter()
-    if optimizer == "flow":
-        runner = _run_rkc if flow_method == "rkc" else _run_flow
-        res = runner(obj, fs, h0=lr, tol=tol, max_iter=max_iter, rtol=rtol, atol=atol,
-                        max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start)
-    else:
-        res = _run_steps(obj, fs, optimizer, lr=lr, tol=tol, max_iter=max_iter, rho=rho, eps=eps,
+    # overflow on the way to a divergence is detected (non-finite loss -> status "diverged")
+    with np.errstate(over="ignore", invalid="ignore"):
+        if optimizer == "flow":
+            runner = _run_rkc if flow_method == "rkc" else _run_flow
+            res = runner(obj, fs, h0=lr, tol=tol, max_iter=max_iter, rtol=rtol, atol=atol,
                          max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start)
+        else:
+            res = _run_steps(obj, fs, optimizer, lr=lr, tol=tol, max_iter=max_iter, rho=rho, eps=eps,
+                             max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start)
     status, fs, it, value, w, flow_time, hist = res
     seconds = time.perf_counter() - start
     return TrainResult(status, optimizer, [f.astype(np.float64) for f in fs], np.asarray(w, dtype=np.float64),

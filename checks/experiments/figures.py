@@ -34,7 +34,7 @@ BASE = {
     "task": "completion",
     "n": 100,
     "rank": 5,
-    "m": [2000, 3000, 4000, 5000],
+    "m": [1500, 2000, 2500, 3000, 4000, 5000],
     "depths": [2, 3, 4],
     "optimizers": ["flow"],
     "init_scales": [1e-3],
