@@ -69,8 +69,8 @@ def test_lemma2_at_n1_is_classical_svd_perturbation():
     w = (u * s) @ v.T
     du, dv = lemma2_rates(u, s, v, g, 1)
     eps = 1e-6
-    u2, s2, v2, *_ = lemma2_rates_at(w - eps * g, g, 1, reference=(u, v))
-    u1, s1, v1, *_ = lemma2_rates_at(w + eps * g, g, 1, reference=(u, v))
+    u2, _s2, v2, *_ = lemma2_rates_at(w - eps * g, g, 1, reference=(u, v))
+    u1, _s1, v1, *_ = lemma2_rates_at(w + eps * g, g, 1, reference=(u, v))
     np.testing.assert_allclose((u2 - u1) / (2 * eps), du, atol=1e-6)
     np.testing.assert_allclose((v2 - v1) / (2 * eps), dv, atol=1e-6)
 
@@ -98,7 +98,7 @@ def test_bad_shapes_and_options_raise():
 
 
 def test_off_diagonal_mass_zero_for_aligned_gradient():
-    u, s, v, _ = _state(4, 3, 9)
+    u, _s, v, _ = _state(4, 3, 9)
     g = (u * np.array([0.3, -1.0, 2.0])) @ v.T
     assert off_diagonal_mass(u, v, g) < 1e-14
     assert off_diagonal_mass(u, v, np.random.default_rng(0).standard_normal((4, 3))) > 0.1
@@ -144,7 +144,7 @@ def test_lemma4_closed_form_solves_scalar_ode():
     big_g = -t - 0.5 * (1 - np.cos(3 * t)) / 3
     for depth in (1, 2, 3, 4):
         for x0 in (0.7, -0.4):
-            sol = solve_ivp(lambda tt, x: g(tt) * (x * x) ** (1 - 1 / depth), (0, 2), [x0], t_eval=t,
+            sol = solve_ivp(lambda tt, x, n=depth: g(tt) * (x * x) ** (1 - 1 / n), (0, 2), [x0], t_eval=t,
                             rtol=1e-12, atol=1e-14, method="DOP853")
             np.testing.assert_allclose(lemma4(x0, big_g, depth), sol.y[0], rtol=1e-8, atol=1e-10)
 
@@ -159,7 +159,7 @@ def test_crossing_times_and_sharpness():
     assert crossing_times(steps, vals, 0.55) == pytest.approx(5.5)
     assert np.isnan(crossing_times(steps, vals, 2.0))
     sig = np.stack([vals, vals], axis=1)
-    sh, t10, t90, final = sharpness(steps, sig, 2)
+    sh, *_ = sharpness(steps, sig, 2)
     np.testing.assert_allclose(sh, (9 - 1) / 1)
 
 

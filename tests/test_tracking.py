@@ -72,7 +72,7 @@ def test_tracker_recovers_planted_analytic_svd(d, dp, seed):
 
 
 def test_tracker_follows_crossing_and_zero_crossing_that_sorted_svd_kinks():
-    t, ws, _, sig, _ = planted(5, 3, 7)
+    _t, ws, _, sig, _ = planted(5, 3, 7)
     tr = track_svd(ws)
     ident = np.argsort(np.argsort(-sig[0]))
     assert np.max(np.abs(tr.S[:, ident] - sig)) < 1e-10

@@ -26,7 +26,7 @@ def geometric_sum_identity(d: Derivation, N, j) -> None:
     expr = sp.simplify((be - al) * total - (be**N - al**N))
     generic = expr
     if isinstance(expr, sp.Piecewise):  # keep the branch alpha != beta (distinct singular values)
-        generic = [e for e, c in expr.args if c == sp.true][0]
+        generic = next(e for e, c in expr.args if c == sp.true)
     d.step("Each off-diagonal entry of Lemma 3 collects the geometric sum "
            "$c_{rr'} = \\sum_{j=1}^N (\\sigma_r^2)^{(j-1)/N}(\\sigma_{r'}^2)^{(N-j)/N}$; with "
            "$\\alpha = (\\sigma_r^2)^{1/N} \\ne \\beta = (\\sigma_{r'}^2)^{1/N}$ it telescopes:",
@@ -45,11 +45,11 @@ def lemma2() -> Derivation:
     d = Derivation(
         "Lemma 2 (Arora et al. 2019, eqs. 8-9): the singular vectors of the end-to-end matrix, k = 2, d = 3 > d' = 2",
         assumptions=[
-            "Balanced initialization, so $W$ follows Lemma 3: "
-            "$\\dot W = -\\sum_{j=1}^N (WW^\\top)^{(j-1)/N} G (W^\\top W)^{(N-j)/N}$, $G = \\nabla\\ell(W)$.",
+            ("Balanced initialization, so $W$ follows Lemma 3: "
+             "$\\dot W = -\\sum_{j=1}^N (WW^\\top)^{(j-1)/N} G (W^\\top W)^{(N-j)/N}$, $G = \\nabla\\ell(W)$."),
             "An analytic SVD $W = USV^\\top$ (Lemma 1) with distinct positive $\\sigma_1 \\ne \\sigma_2$ at the time considered.",
-            "By orthogonal equivariance ($W\\to PWQ^\\top$, $G\\to PGQ^\\top$, $U\\to PU$, $V\\to QV$) the frame "
-            "$U = [e_1\\ e_2]$, $V = I_2$ loses no generality.",
+            ("By orthogonal equivariance ($W\\to PWQ^\\top$, $G\\to PGQ^\\top$, $U\\to PU$, $V\\to QV$) the frame "
+             "$U = [e_1\\ e_2]$, $V = I_2$ loses no generality."),
         ],
     )
     U = sp.Matrix([[1, 0], [0, 1], [0, 0]])

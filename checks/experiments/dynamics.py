@@ -302,9 +302,9 @@ def write_summary(runs: list[DynamicsRun], path: str) -> None:
     with open(path, "w") as fh:
         fh.write("task,depth,lr,sigma_index,final,t10,t90,sharpness,converged,seconds\n")
         for run in runs:
-            for r in range(run.sharpness.size):
-                fh.write(f"{run.task},{run.depth},{run.lr:.6g},{r + 1},{run.final[r]:.8g},{run.t10[r]:.6g},"
-                         f"{run.t90[r]:.6g},{run.sharpness[r]:.6g},{run.converged},{run.seconds:.2f}\n")
+            fh.writelines(f"{run.task},{run.depth},{run.lr:.6g},{r + 1},{run.final[r]:.8g},{run.t10[r]:.6g},"
+                          f"{run.t90[r]:.6g},{run.sharpness[r]:.6g},{run.converged},{run.seconds:.2f}\n"
+                          for r in range(run.sharpness.size))
 
 
 def plot(runs: list[DynamicsRun], path: str, title: str) -> None:

@@ -47,7 +47,7 @@ def lemma4(x0: float, big_g: np.ndarray, depth: int) -> np.ndarray:
 def _runs(seed: int):
     rng = np.random.default_rng(seed + 4242)
     w0 = matrix_with_spectrum(SHAPE, [1.2, 0.8, 0.3], seed=seed)
-    u, s, vt = np.linalg.svd(w0)
+    u, _s, vt = np.linalg.svd(w0)
     target = w0 - 0.9 * np.outer(u[:, 2], vt[2]) + 0.2 * rng.standard_normal(SHAPE) / 3.0
     loss = FrobeniusLoss(target)
     out = {}
