@@ -39,12 +39,12 @@ from numerics.validation import as_finite_array, check_positive
 
 __all__ = [
     "NuclearNormResult",
+    "joint_eigenbasis",
+    "measurement_operator",
+    "min_frobenius_norm",
     "min_nuclear_norm",
     "min_nuclear_norm_commuting",
     "min_nuclear_norm_commuting_matrices",
-    "joint_eigenbasis",
-    "min_frobenius_norm",
-    "measurement_operator",
     "random_commuting_sensing",
 ]
 
@@ -212,12 +212,13 @@ def min_nuclear_norm(loss, *, psd: bool = False, eps: float = 1e-9, max_iters: i
             objective = cp.normNuc(w)
         cons = [op.flat @ cp.vec(w, order="C") == op.y]
         prob = cp.Problem(cp.Minimize(objective), cons)
-        extract = lambda: w.value  # noqa: E731
+        def extract():
+            return w.value
 
     if solver == "SCS":
-        opts = dict(eps_abs=eps, eps_rel=eps, max_iters=int(max_iters))
+        opts = {"eps_abs": eps, "eps_rel": eps, "max_iters": int(max_iters)}
     else:
-        opts = dict(tol_gap_abs=eps, tol_gap_rel=eps, tol_feas=eps, max_iter=int(max_iters))
+        opts = {"tol_gap_abs": eps, "tol_gap_rel": eps, "tol_feas": eps, "max_iter": int(max_iters)}
     start = time.perf_counter()
     try:
         prob.solve(solver=solver, verbose=verbose, **opts)
@@ -238,11 +239,8 @@ def min_nuclear_norm(loss, *, psd: bool = False, eps: float = 1e-9, max_iters: i
     lam = cons[0].dual_value
     bound = _dual_bound(op, lam, psd)
     nuc = _nuclear(wv)
-    iters = None
-    try:
-        iters = int(prob.solver_stats.num_iters) if prob.solver_stats.num_iters is not None else None
-    except Exception:  # pragma: no cover - depends on the solver interface
-        pass
+    n_it = getattr(prob.solver_stats, "num_iters", None)
+    iters = int(n_it) if n_it is not None else None
     return NuclearNormResult(W=wv, nuclear_norm=nuc, status=status,
                              primal_residual=_primal_residual(op, wv),
                              duality_gap=None if bound is None else nuc - bound,

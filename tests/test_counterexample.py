@@ -11,8 +11,14 @@ from hypothesis import strategies as st
 
 from numerics.errors import InvalidArgument
 from numerics.losses import SensingLoss
-from theory.counterexample import (interval_certificate, measurements, proposition1, schatten_gap,
-                                   unrestricted_minimizer, w_star)
+from theory.counterexample import (
+    interval_certificate,
+    measurements,
+    proposition1,
+    schatten_gap,
+    unrestricted_minimizer,
+    w_star,
+)
 
 
 @pytest.mark.parametrize("d", [3, 4, 5, 8])
@@ -105,9 +111,9 @@ def test_theorem2_depth1_tends_to_min_frobenius():
 
 
 def test_theorem2_instance_selection_is_deterministic_and_qualifies():
-    from checks.claims.arora2019.theorem2 import M, MIN_SLACK, _instance, dual_slack
+    from checks.claims.arora2019.theorem2 import MIN_SLACK, M, _instance, dual_slack
 
-    loss, v, lam, _ = _instance(5)
+    loss, _, lam, _ = _instance(5)
     lp, slack, support = dual_slack(lam, loss.y)
     assert support == M and slack >= MIN_SLACK
     assert np.min(lp.eigenvalues[lp.eigenvalues > 1e-12]) == pytest.approx(1.0)

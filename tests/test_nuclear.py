@@ -10,9 +10,15 @@ from hypothesis import strategies as st
 
 from numerics.errors import InvalidArgument, ShapeError, SolverError
 from numerics.losses import CompletionLoss, FrobeniusLoss, SensingLoss, random_completion
-from numerics.nuclear import (NuclearNormResult, joint_eigenbasis, min_frobenius_norm, min_nuclear_norm,
-                              min_nuclear_norm_commuting, min_nuclear_norm_commuting_matrices,
-                              random_commuting_sensing)
+from numerics.nuclear import (
+    NuclearNormResult,
+    joint_eigenbasis,
+    min_frobenius_norm,
+    min_nuclear_norm,
+    min_nuclear_norm_commuting,
+    min_nuclear_norm_commuting_matrices,
+    random_commuting_sensing,
+)
 
 
 @given(d=st.integers(3, 8), data=st.data(), seed=st.integers(0, 2**16), psd=st.booleans())
@@ -36,7 +42,7 @@ def test_lp_and_scs_agree_on_random_commuting_instances(d, data, seed, psd):
 
 @given(d=st.integers(3, 8), seed=st.integers(0, 2**16))
 def test_psd_minimum_is_never_below_the_unrestricted_one(d, seed):
-    loss, v, lam, _ = random_commuting_sensing(d, d - 1, seed=seed)
+    loss, _, lam, _ = random_commuting_sensing(d, d - 1, seed=seed)
     free = min_nuclear_norm_commuting(lam, loss.y, psd=False)
     psd = min_nuclear_norm_commuting(lam, loss.y, psd=True)
     assert psd.psd and not free.psd
@@ -44,7 +50,7 @@ def test_psd_minimum_is_never_below_the_unrestricted_one(d, seed):
 
 
 def test_matrices_path_recovers_the_eigenbasis():
-    loss, v, lam, _ = random_commuting_sensing(6, 3, seed=3)
+    loss, *_ = random_commuting_sensing(6, 3, seed=3)
     vv, ll = joint_eigenbasis(loss.A)
     for i in range(3):
         assert np.allclose(vv.T @ loss.A[i] @ vv, np.diag(ll[i]), atol=1e-10)
@@ -130,7 +136,7 @@ def test_bad_arguments():
 
 
 def test_min_frobenius_fits_and_is_not_the_nuclear_solution():
-    loss, v, lam, _ = random_commuting_sensing(5, 2, seed=4)
+    loss, _, lam, _ = random_commuting_sensing(5, 2, seed=4)
     w = min_frobenius_norm(loss)
     assert np.max(np.abs(loss.residual(w))) < 1e-10
     lp = min_nuclear_norm_commuting(lam, loss.y, psd=False)

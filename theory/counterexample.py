@@ -29,13 +29,13 @@ import sympy as sp
 from theory.derivation import Derivation
 
 __all__ = [
-    "measurements",
-    "symbolic_measurements",
-    "w_star",
-    "unrestricted_minimizer",
-    "schatten_gap",
-    "proposition1",
     "interval_certificate",
+    "measurements",
+    "proposition1",
+    "schatten_gap",
+    "symbolic_measurements",
+    "unrestricted_minimizer",
+    "w_star",
 ]
 
 
@@ -105,9 +105,9 @@ def proposition1(d: int = 4) -> Derivation:
     p = sp.Symbol("p", positive=True)
     der = Derivation(
         "Proposition 1: the minimum nuclear norm PSD solution is not a local minimizer of any Schatten-$p$ quasi-norm",
-        assumptions=[f"Dimension $d = {d}$ for the explicit matrices (the argument holds for every $d \\geq 3$); "
+        assumptions=[(f"Dimension $d = {d}$ for the explicit matrices (the argument holds for every $d \\geq 3$); "
                      "$0 < p < 1$ written as $p = 1/(1+q)$, $q > 0$; for $0 < \\varepsilon < 1$, "
-                     "$b = 1 - \\varepsilon > 0$ and $r = 2\\varepsilon/(1-\\varepsilon) > 0$."],
+                     "$b = 1 - \\varepsilon > 0$ and $r = 2\\varepsilon/(1-\\varepsilon) > 0$.")],
     )
     a, y = symbolic_measurements(d)
     der.step("Diagonal measurements (so they commute, are symmetric and linearly independent): "

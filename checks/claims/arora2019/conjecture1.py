@@ -69,7 +69,7 @@ def summary(w: np.ndarray) -> dict:
 
 
 def _regime(m: int, seed: int, depths=(2, 3)) -> dict:
-    loss, nuc = _problem(m)
+    _, nuc = _problem(m)
     out = {"min_nuclear": summary(nuc.W), "solver": {"status": nuc.status, "primal_residual": nuc.primal_residual,
                                                      "duality_gap": nuc.duality_gap, "seconds": nuc.seconds}}
     for n in depths:

@@ -12,8 +12,12 @@ CASES = ((3, 2), (5, 3), (8, 4))  # (d, m)
 
 
 def _measure(seed: int, wrong: bool = False, aggregate=max) -> Measurement:
-    from numerics.nuclear import (min_frobenius_norm, min_nuclear_norm, min_nuclear_norm_commuting,
-                                  random_commuting_sensing)
+    from numerics.nuclear import (
+        min_frobenius_norm,
+        min_nuclear_norm,
+        min_nuclear_norm_commuting,
+        random_commuting_sensing,
+    )
 
     errs, det = {}, {}
     for d, m in CASES:
