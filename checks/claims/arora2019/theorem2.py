@@ -104,7 +104,13 @@ def _measure(seed: int, target: str = "nuclear", aggregate=max, depths=DEPTHS) -
         dists[n] = ds
         other[n] = dos
     shrink = {n: 2.0 ** (-s) for n, s in slopes.items()}
-    return Measurement(aggregate(shrink.values()), {
+    extra = {}
+    if target == "nuclear":  # depth 1 is outside the theorem: report where its limit goes
+        d1 = depth1_measure(seed)
+        extra = {"depth1_distance_to_min_nuclear": d1["to_nuclear"], "depth1_distance_to_min_frobenius":
+                 d1["to_frobenius"], "depth1_slope_to_min_frobenius": float(
+                     np.polyfit(np.log(ALPHAS), np.log(d1["to_frobenius"]), 1)[0])}
+    return Measurement(aggregate(shrink.values()), {**extra,
         "target": target, "alphas": ALPHAS, "loglog_slope_by_depth": slopes,
         "relative_distance_by_depth": dists, "distance_to_other_solution": other,
         "shrink_per_halving": shrink, "lp_eigenvalues": lp.eigenvalues, "lp_duality_gap": lp.duality_gap,
