@@ -23,6 +23,8 @@ def product(factors: Sequence[np.ndarray]) -> np.ndarray:
 
 
 def _product(fs: Sequence[np.ndarray]) -> np.ndarray:
+    if len(fs) == 1:  # a copy, so callers never alias (and later mutate) the factor itself
+        return fs[0].copy()
     w = fs[0]
     for f in fs[1:]:
         w = f @ w
