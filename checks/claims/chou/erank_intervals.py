@@ -18,7 +18,7 @@ GAPPED = (10.0, 8.0, 6.0, 0.1, 0.05)
 GAPLESS = (10.0, 9.0, 8.0, 7.0, 6.0)
 CONFIGS = ((2, 0.05), (3, 0.05))  # (depth, alpha)
 RANK, DELTA, STEP_FRACTION = 3, 0.05, 0.5
-N_LEVELS = 30  # enclosure levels per side and eigenvalue
+N_LEVELS = 20  # enclosure levels per side and eigenvalue
 PLATEAU_RATIO = 2.0  # a plateau must span at least a doubling of the iteration count
 
 
@@ -31,6 +31,15 @@ def _predict(spectrum, depth, alpha, seed):
                                              n_levels=N_LEVELS)
 
 
+@lru_cache(maxsize=16)
+def _measured(spectrum, depth, alpha, seed):
+    """Measured run (on the scalar recursions) overlapping the correctly predicted inner interval."""
+    lam, eta, pred = _predict(spectrum, depth, alpha, seed)
+    steps = int(1.2 * pred.outer[1] + 10)
+    x = scalar_recursion(lam, depth, alpha=alpha, step=eta, steps=steps).x
+    return measured_erank_interval(erank_rows(x), pred.target_erank, DELTA, pred.inner)
+
+
 def _case(spectrum, depth, alpha, seed, time_factor=1):
     lam, eta, pred = _predict(tuple(spectrum), depth, alpha, seed)
     info = {"spectrum": lam.round(4).tolist(), "target_erank": pred.target_erank}
@@ -40,9 +49,7 @@ def _case(spectrum, depth, alpha, seed, time_factor=1):
         return float("inf"), info
     inner = tuple(time_factor * v for v in pred.inner)
     outer = tuple(time_factor * v for v in pred.outer)
-    steps = int(min(1.2 * outer[1] + 10, 2e6))
-    x = scalar_recursion(lam, depth, alpha=alpha, step=eta, steps=steps).x
-    meas = measured_erank_interval(erank_rows(x), pred.target_erank, DELTA, inner)
+    meas = _measured(tuple(spectrum), depth, alpha, seed)
     info.update({"inner": inner, "measured": meas, "outer": outer})
     if meas is None:
         return float("inf"), info
