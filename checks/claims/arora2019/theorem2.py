@@ -25,7 +25,7 @@ DEPTHS = (2, 3, 4)
 LOSS_TOL = 1e-24
 
 
-MIN_SLACK = 0.5
+MIN_SLACK = 0.75
 MAX_SPREAD = 3.0  # largest / smallest nonzero eigenvalue of W*
 
 
@@ -146,7 +146,8 @@ CLAIM = Claim(
     tolerance_reason="error = fitted factor 2^(-slope) by which ||W_inf(alpha) - W*||/||W*|| shrinks when alpha "
                      "halves; the eigenvalue analysis of the flow predicts distance ~ alpha^N for N >= 3 and "
                      "~ alpha^(2 s) for N = 2 (s = dual slack, O(1) for a generic vertex); 0.5 means slope >= 1, "
-                     "i.e. clearly positive (measured slopes ~2.2, 3.6, 4.4 on seed 0)",
+                     "i.e. clearly positive (measured slopes 1.3-3.0 for N = 2, 2.7-3.3 for N = 3, 3.9-4.1 for N = 4 "
+                     "on seeds 0, 1, 2, 7, 12345)",
     control_description="the same slope measured against the minimum Frobenius norm solution (slope ~ 0)",
     notes=f"d={D}, m={M} commuting measurements (shared Haar-random eigenbasis), PSD full-rank ground truth; "
           f"depths {DEPTHS}, alpha in {ALPHAS}; flow integrated on the full factors with LSODA until loss < 1e-24 "
