@@ -93,6 +93,7 @@ CLAIM = Claim(
                      "of a crossing of |erank - erank(A_r)| = delta. Measured 0 on seeds 0, 1, 2, 12345",
     control_description="a gapless spectrum (10, 9, 8, 7, 6) (no plateau [a, b], b >= 2a, can be predicted: error inf) and the "
                         "gapped intervals on a time scale missing the factor N (min of both)",
+    derive=lambda: __import__("theory.chou", fromlist=["erank_box_max"]).erank_box_max(),
     notes="spectrum (10, 8, 6, 0.1, 0.05) jittered +-10% by seed, r = 3, delta = 0.05, eta = 0.5 eta*, N = 2, 3 with "
           "alpha = 0.05; measured on the scalar recursions (chou.decoupling shows they equal full GD). "
           "Tightness: inner/measured and measured/outer lengths in details",
