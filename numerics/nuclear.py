@@ -30,6 +30,7 @@ which gives a valid lower bound on the optimum, and the gap is ||W||_* minus tha
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -221,7 +222,9 @@ def min_nuclear_norm(loss, *, psd: bool = False, eps: float = 1e-9, max_iters: i
         opts = {"tol_gap_abs": eps, "tol_gap_rel": eps, "tol_feas": eps, "max_iter": int(max_iters)}
     start = time.perf_counter()
     try:
-        prob.solve(solver=solver, verbose=verbose, **opts)
+        with warnings.catch_warnings():  # cvxpy warns on inaccurate solutions; we raise or report the status
+            warnings.simplefilter("ignore", UserWarning)
+            prob.solve(solver=solver, verbose=verbose, **opts)
     except cp.error.SolverError as exc:
         raise SolverError(f"{solver} failed on the minimum nuclear norm problem: {exc}",
                           status="solver_error") from exc
