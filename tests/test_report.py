@@ -48,6 +48,7 @@ def _nasty_claim() -> Claim:
                        assumptions=["N ≥ 2, σ_r ≠ σ_r' (distinct), ‖W‖ < ∞"])
         d.step(r"Plain text with $\sigma_r^{2-2/N}$ and a_b^c ~ x < y > z | w", sp.Eq(sp.Symbol("y"), x ** eta))
         d.step("A list of equations", [sp.Eq(x, eta), sp.Matrix([[x, 0], [0, eta]])])
+        d.step("A non-raw string: $\frac{1}{2} \tau \beta$")  # form feed, tab, backspace: repaired
         d.result = sp.Eq(sp.Function("f")(x), sp.sqrt(x) / eta)
         d.prove_zero("(U^T W' V)_11 - sigma_1' = 0 & more", x - x)
         return d
@@ -83,6 +84,7 @@ def test_escaping_helpers():
 def test_nasty_latex_report_compiles(tmp_path):
     text = to_latex(_entries(), title="T_1 & co", versions={"py_thon": "3.11"}, generated="today")
     assert r"\begin{document}" in text and "Derivation failed" in text and "FAIL" in text
+    assert r"$\frac{1}{2} \tau \beta$" in text
     compile_latex(text, tmp_path)
 
 

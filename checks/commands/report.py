@@ -78,6 +78,16 @@ def unicode_declarations(doc: str) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
+# Control characters that a LaTeX command in a non-raw Python string turns into ("\frac" -> form
+# feed + "rac", "\beta" -> backspace + "eta", "\tau" -> tab + "au", ...): put the backslash back.
+_BROKEN_ESCAPES = {"\a": r"\a", "\b": r"\b", "\t": r"\t", "\v": r"\v", "\f": r"\f", "\r": r"\r"}
+
+
+def repair_escapes(text: str) -> str:
+    """Undo non-raw-string accidents in LaTeX source (tabs and control characters -> \\letter)."""
+    return "".join(_BROKEN_ESCAPES.get(ch, ch) for ch in text)
+
+
 def md_cell(s) -> str:
     return str(s).replace("|", r"\|").replace("\n", " ")
 
@@ -164,7 +174,7 @@ def to_latex(entries: list[dict], *, title: str, versions: dict, generated: str)
     parts += [r"\end{longtable}", "}", ""]
     parts += [_latex_claim(e) for e in entries]
     parts.append(r"\end{document}")
-    body = "\n".join(parts) + "\n"
+    body = repair_escapes("\n".join(parts) + "\n")
     return PREAMBLE + unicode_declarations(body) + body
 
 
@@ -249,7 +259,7 @@ def to_markdown(entries: list[dict], *, title: str, versions: dict, generated: s
                            f"{_fmt(r.control_error)} | {_fmt(r.margin)} | {r.seed} |")
     out.append("")
     out += [_md_claim(e) for e in entries]
-    return "\n".join(out) + "\n"
+    return repair_escapes("\n".join(out) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
