@@ -271,7 +271,7 @@ class _Gmpy2Arith:
         sign, man, exp, _ = v._mpf_
         if not man:
             return self.gmpy2.mpfr(0)
-        with self.gmpy2.local_context(self.gmpy2.get_context(), precision=max(self.prec, int(man).bit_length() + 2)):
+        with self.gmpy2.context(self.gmpy2.get_context(), precision=max(self.prec, int(man).bit_length() + 2)):
             out = self.gmpy2.mul_2exp(self.gmpy2.mpfr(-int(man) if sign else int(man)), exp)
         return out
 
@@ -281,7 +281,7 @@ class _Gmpy2Arith:
             return mpmath.ldexp(mpmath.mpf(num), -(den.bit_length() - 1))
 
     def context(self):
-        return self.gmpy2.local_context(self.gmpy2.get_context(), precision=self.prec)
+        return self.gmpy2.context(self.gmpy2.get_context(), precision=self.prec)
 
 
 def _arithmetic(name, prec):
