@@ -175,8 +175,8 @@ def switch_on_time() -> Derivation:
     k = sp.Symbol("k", integer=True, nonnegative=True)
     d.prove_zero("series: coefficient of z^(a+k) in z^a/a 2F1(1,a;a+1;z) is (1)_k (a)_k/((a+1)_k k! a) = 1/(a+k)",
                  sp.gammasimp(sp.rf(1, k) * sp.rf(a, k) / (sp.rf(a + 1, k) * sp.factorial(k) * a) - 1 / (a + k)))
-    d.step("Termwise, $\frac{d}{dz}\sum_k z^{a+k}/(a+k) = \sum_k z^{a+k-1} = z^{a-1}/(1-z)$ for $0 \le z < 1$, i.e. "
-           "$B'(z) = z^{a-1}/(1-z)$. Chain rule with $z = w^N/\lambda$, $a = 2/N$:")
+    d.step(r"Termwise, $\frac{d}{dz}\sum_k z^{a+k}/(a+k) = \sum_k z^{a+k-1} = z^{a-1}/(1-z)$ for $0 \le z < 1$, i.e. "
+           r"$B'(z) = z^{a-1}/(1-z)$. Chain rule with $z = w^N/\lambda$, $a = 2/N$:")
     zz = w**N / lam
     chain = lam ** (2 / N - 1) / N * zz ** (2 / N - 1) / (1 - zz) * sp.diff(zz, w) - w / (lam - w**N)
     d.prove_zero("d/dw [lam^(2/N-1)/N B(w^N/lam; 2/N, 0)] = w/(lam - w^N) (symbolic N)",
