@@ -22,8 +22,8 @@ def _factors(dims):
     return fs
 
 
-def _grads(fs, g):
-    """G_j = (W_N..W_{j+1})^T G (W_{j-1}..W_1)^T."""
+def factor_gradients(fs, g):
+    """G_j = (W_N..W_{j+1})^T G (W_{j-1}..W_1)^T for sympy factors fs = [W_1..W_N] and gradient g."""
     n = len(fs)
     out = []
     for j in range(n):
@@ -40,7 +40,7 @@ def _grads(fs, g):
 def balancedness(dims=DIMS) -> Derivation:
     fs = _factors(dims)
     g = sp.Matrix(dims[-1], dims[0], lambda r, c: sp.Symbol(f"g_{r + 1}{c + 1}", real=True))
-    grads = _grads(fs, g)
+    grads = factor_gradients(fs, g)
     eta = sp.Symbol("eta", positive=True)
     d = Derivation(
         "Balancedness is conserved by gradient flow; gradient descent changes it by an exact $\\eta^2$ term",

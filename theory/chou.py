@@ -17,24 +17,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from theory.balancedness import factor_gradients as _grads
 from theory.derivation import Derivation
 
 DEPTHS = (2, 3, 4)
-
-
-def _grads(fs, g):
-    """G_j = (W_N..W_{j+1})^T G (W_{j-1}..W_1)^T for factors fs = [W_1..W_N] (sympy matrices)."""
-    n = len(fs)
-    out = []
-    for j in range(n):
-        left = sp.eye(fs[-1].shape[0])
-        for k in range(n - 1, j, -1):
-            left = left * fs[k]
-        right = sp.eye(fs[0].shape[1])
-        for k in range(0, j):
-            right = fs[k] * right
-        out.append(left.T * g * right.T)
-    return out
 
 
 def _prod(fs):
