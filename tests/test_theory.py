@@ -18,7 +18,6 @@ def test_theorem3_derivation_is_verified_and_renders():
     assert "\\begin{align*}" in d.to_latex()
     assert "Result" in d.to_text()
     # the symbolic result evaluates to the numeric formula used by the claims
-    N, P = d.result.rhs.free_symbols & {sp.Symbol("N", positive=True, integer=True)}, None
     rate = sp.lambdify((sp.Symbol("N", positive=True, integer=True), sp.Symbol("sigma_r", real=True),
                         sp.Symbol("P_r", real=True)), d.result.rhs)
     for n in (1, 2, 3, 5):
