@@ -4,8 +4,9 @@
 lr, seed) plus the minimum-nuclear-norm baseline, one run per process-pool task (one BLAS thread
 per worker), caches every finished run as ``DIR/runs/<key>.npz`` (key = hash of the run's
 parameters, so an interrupted sweep resumes and nothing finished is recomputed), then writes
-``DIR/results.csv`` and PNG plots. ``completion`` / ``sensing`` run one configuration and print a
-summary line. See docs/experiments.md.
+``DIR/results.csv`` and PNG plots. ``--dask ADDRESS`` sends the same runs to an existing Dask
+cluster instead of the local pool (optional extra, imported lazily). ``completion`` / ``sensing``
+run one configuration and print a summary line. See docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -274,8 +275,9 @@ def _worker_init() -> None:
 
 
 def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True,
-             log=None) -> list[dict]:
-    """Run every spec not already cached in ``out_dir`` (process pool when jobs > 1)."""
+             log=None, dask: str | None = None) -> list[dict]:
+    """Run every spec not already cached in ``out_dir`` (process pool when jobs > 1; the
+    workers of the Dask cluster at ``dask`` when given, see :func:`_run_dask`)."""
     rows: dict[int, dict] = {}
     todo = []
     for i, spec in enumerate(specs):
@@ -284,14 +286,23 @@ def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True
             rows[i] = cached
         else:
             todo.append(i)
+    client = None
+    if dask and todo:
+        client = _dask_client(dask)  # connect before the bar: a bad address fails fast and clearly
     if log:
-        log(f"{len(specs)} runs: {len(specs) - len(todo)} cached, {len(todo)} to do, jobs={jobs}")
+        where = f"dask={dask}" if dask else f"jobs={jobs}"
+        log(f"{len(specs)} runs: {len(specs) - len(todo)} cached, {len(todo)} to do, {where}")
     bar = None
     if progress and todo:
         from tqdm import tqdm
 
         bar = tqdm(total=len(todo), desc="runs", file=sys.stderr)
-    if jobs <= 1 or len(todo) <= 1:
+    if client is not None:
+        try:
+            _run_dask(client, specs, todo, out_dir, rows, bar)
+        finally:
+            client.close()
+    elif jobs <= 1 or len(todo) <= 1:
         for i in todo:
             rows[i] = run_spec(specs[i], out_dir)
             if bar:
@@ -311,9 +322,7 @@ def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True
                     try:
                         rows[i] = fut.result()
                     except Exception as exc:  # a worker crash: record it, keep going
-                        row = {k: specs[i].get(k, "") for k in FIELDS}
-                        row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(specs[i]))
-                        rows[i] = row
+                        rows[i] = _error_row(specs[i], exc)
                     if bar:
                         bar.update(1)
         finally:
@@ -325,6 +334,116 @@ def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True
     if bar:
         bar.close()
     return [rows[i] for i in range(len(specs))]
+
+
+def _error_row(spec: dict, exc: BaseException) -> dict:
+    """The row of a run whose worker failed (no .npz is written, so a resumed sweep retries it)."""
+    row = {k: spec.get(k, "") for k in FIELDS}
+    row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(spec))
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# Dask (optional extra: pip install "dask[distributed]")
+
+_BLAS_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def _dask_client(address: str):
+    """``distributed.Client`` for a scheduler address (``tcp://host:8786``) or a scheduler file
+    (``*.json`` written by ``dask scheduler --scheduler-file``). Import is lazy: dask is optional."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise InvalidArgument(
+            f"--dask {address!r} needs the optional dependency dask[distributed] "
+            f"(pip install 'dask[distributed]' or the project's [dask] extra): {exc}") from exc
+    try:
+        if address.endswith(".json") and Path(address).is_file():
+            return Client(scheduler_file=address)
+        return Client(address)  # connect timeout: dask config distributed.comm.timeouts.connect
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InvalidArgument(f"cannot connect to the Dask scheduler at {address!r}: "
+                              f"{type(exc).__name__}: {exc}") from exc
+
+
+def _dask_task(spec: dict) -> tuple[dict, bytes]:
+    """Run one spec on a Dask worker with one BLAS thread; return (row, bytes of its .npz).
+
+    The .npz is written to a private temporary directory on the worker and shipped back, so the
+    client writes the same ``runs/<key>.npz`` as the local path whether or not the workers share
+    the client's file system. The BLAS variables are set for the task (they reach a BLAS loaded
+    later and any child process; Dask's nanny already sets OMP/MKL/OPENBLAS_NUM_THREADS=1 before
+    it starts a worker process), and threadpoolctl, when installed, caps an already loaded BLAS.
+    The previous values are restored afterwards (a thread-based worker shares the client's
+    process and environment)."""
+    import contextlib
+    import tempfile
+
+    saved = {v: os.environ.get(v) for v in _BLAS_VARS}
+    for v in _BLAS_VARS:
+        os.environ[v] = "1"
+    try:
+        with contextlib.ExitStack() as stack:
+            try:
+                from threadpoolctl import threadpool_limits
+
+                stack.enter_context(threadpool_limits(limits=1))
+            except ImportError:
+                pass
+            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="dmf-dask-"))
+            row = run_spec(spec, tmp)
+            data = (Path(tmp) / "runs" / f"{row['key']}.npz").read_bytes()
+        return row, data
+    finally:
+        for v, val in saved.items():
+            if val is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = val
+
+
+def _store_npz(out_dir, key: str, data: bytes) -> None:
+    runs = Path(out_dir) / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / f"{key}.tmp.npz"
+    tmp.write_bytes(data)
+    os.replace(tmp, runs / f"{key}.npz")
+
+
+def _run_dask(client, specs: list[dict], todo: list[int], out_dir, rows: dict, bar) -> None:
+    """Submit the specs ``todo`` to the cluster of ``client``; store each result as it completes.
+
+    Each finished run's .npz is written at once (an interrupted sweep keeps it and resumes); a
+    task that fails on the cluster (worker lost, exception outside the run's own error handling)
+    is recorded with status ``error`` and no .npz, like a crashed pool worker."""
+    import secrets
+
+    from distributed import as_completed
+
+    token = secrets.token_hex(4)
+    futs = {}
+    for i in todo:
+        key = run_key(specs[i])
+        fut = client.submit(_dask_task, specs[i], key=f"dmf-run-{key}-{token}", pure=False, retries=0)
+        futs[fut] = i
+    try:
+        for fut in as_completed(list(futs)):
+            i = futs.pop(fut)
+            try:
+                row, data = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a failed task: record it, keep going
+                rows[i] = _error_row(specs[i], exc)
+            else:
+                _store_npz(out_dir, row["key"], data)
+                rows[i] = row
+            fut.release()
+            if bar:
+                bar.update(1)
+    finally:
+        if futs:  # interrupted: do not leave work running on a shared cluster
+            client.cancel(list(futs))
 
 
 def write_csv(rows: list[dict], path) -> None:
@@ -429,13 +548,12 @@ def _configure_figure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="first seed (seeds = seed, seed+1, ...)")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--dask", default=None, metavar="ADDRESS", help="(not implemented) Dask scheduler address")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run on an existing Dask cluster: scheduler address (tcp://host:8786) or scheduler "
+                             "file (*.json); needs dask[distributed]; --jobs is then ignored")
 
 
 def _run_figure(figure: str, args: argparse.Namespace) -> int:
-    if args.dask:
-        print("dmf-verify: --dask is not implemented yet (dask is not installed); use --jobs", file=sys.stderr)
-        return 2
     if args.jobs < 1:
         raise InvalidArgument(f"--jobs must be >= 1, got {args.jobs}")
     overrides = load_config(args.config) if args.config else {}
@@ -446,7 +564,7 @@ def _run_figure(figure: str, args: argparse.Namespace) -> int:
     specs = expand(grid)
     start = time.perf_counter()
     rows = run_grid(specs, out, jobs=args.jobs, progress=not args.no_progress,
-                    log=lambda s: print(s, file=sys.stderr))
+                    log=lambda s: print(s, file=sys.stderr), dask=args.dask)
     write_csv(rows, out / "results.csv")
     bad = [r for r in rows if r.get("status") not in ("converged", "optimal", "optimal_inaccurate")]
     print(f"{figure}: {len(rows)} runs in {time.perf_counter() - start:.1f} s -> {out / 'results.csv'}"

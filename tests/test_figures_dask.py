@@ -1,0 +1,160 @@
+"""``--dask ADDRESS`` of the figure sweeps (checks/experiments/figures.py) against a LocalCluster.
+
+The cluster tests are skipped when the optional extra dask[distributed] is not installed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from checks.cli import main
+from checks.experiments import figures as F
+from numerics.errors import InvalidArgument
+
+# --quick grid, shrunk further: n = 10, rank 1, m = 40, depths 2 and 3, one seed, with the
+# nuclear-norm baseline: 3 runs (2 flow + 1 SCS), ~2 s in all.
+TINY = 'n = 10\nrank = 1\nm = [40]\ndepths = [2, 3]\nseeds = 1\n'
+TIMING = {"seconds"}
+
+
+def _rows(out):
+    with open(out / "results.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _same_row(a: dict, b: dict) -> None:
+    assert set(a) == set(b)
+    for k, va in a.items():
+        if k in TIMING:
+            continue
+        try:
+            x, y = float(va), float(b[k])
+        except ValueError:
+            assert va == b[k], k
+        else:
+            assert (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y, rel=1e-9, abs=0), k
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    # threads, not processes: starts in < 1 s and needs no spawned interpreter; the task code
+    # (serialization of specs, rows and .npz bytes) is the same as on a remote worker.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cl:
+        yield cl
+
+
+def test_dask_sweep_same_rows_and_npz_as_local(tmp_path, cluster, capsys):
+    cfg = tmp_path / "grid.toml"
+    cfg.write_text(TINY)
+    local, remote = tmp_path / "local", tmp_path / "dask"
+    base = ["experiment", "figure1", "--quick", "--config", str(cfg), "--no-progress", "--no-plot"]
+    assert main(base + ["--out", str(local)]) == 0
+    assert main(base + ["--out", str(remote), "--dask", cluster.scheduler_address]) == 0
+    assert "dask=" in capsys.readouterr().err
+    ra, rb = _rows(local), _rows(remote)
+    assert len(ra) == 3 and {r["optimizer"] for r in ra} == {"flow", "nuclear"}
+    assert [r["key"] for r in ra] == [r["key"] for r in rb]  # same cache keys, same order
+    for a, b in zip(ra, rb):
+        _same_row(a, b)
+        assert b["status"] in ("converged", "optimal", "optimal_inaccurate")
+    # the same per-run .npz files, written on the client side
+    assert sorted(p.name for p in (local / "runs").iterdir()) == sorted(p.name for p in (remote / "runs").iterdir())
+    for r in rb:
+        with np.load(local / "runs" / f"{r['key']}.npz") as za, np.load(remote / "runs" / f"{r['key']}.npz") as zb:
+            assert set(za.files) == set(zb.files)
+            for name in za.files:
+                if name in ("row",):
+                    continue
+                if za[name].dtype.kind == "f":
+                    assert np.allclose(za[name], zb[name], rtol=1e-9, atol=0), name
+                else:
+                    assert np.array_equal(za[name], zb[name]), name
+    # resumable: nothing to do (and no connection needed); a deleted run is recomputed on the cluster
+    assert main(base + ["--out", str(remote), "--dask", "tcp://127.0.0.1:1"]) == 0
+    assert "3 cached, 0 to do" in capsys.readouterr().err
+    (remote / "runs" / f"{rb[1]['key']}.npz").unlink()
+    assert main(base + ["--out", str(remote), "--dask", cluster.scheduler_address]) == 0
+    assert "2 cached, 1 to do" in capsys.readouterr().err
+    _same_row(_rows(remote)[1], ra[1])
+
+
+def test_dask_failed_task_recorded_and_retried_on_resume(tmp_path, cluster):
+    g = F.make_grid("figure1", {"n": 8, "rank": 1, "m": [30], "depths": [2], "seeds": 1, "nuclear": False})
+    good = F.expand(g)[0]
+    bad = dict(good, seed=1)
+    del bad["depth"]  # KeyError inside the worker: not a project error, so the task itself fails
+    rows = F.run_grid([good, bad], tmp_path, progress=False, dask=cluster.scheduler_address)
+    assert rows[0]["status"] == "converged"
+    assert rows[1]["status"] == "error" and "KeyError" in rows[1]["message"]
+    assert rows[1]["key"] == F.run_key(bad)
+    assert (tmp_path / "runs" / f"{rows[0]['key']}.npz").exists()
+    assert not (tmp_path / "runs" / f"{rows[1]['key']}.npz").exists()  # not cached: retried next time
+    msgs = []
+    rows2 = F.run_grid([good, bad], tmp_path, progress=False, dask=cluster.scheduler_address, log=msgs.append)
+    assert "1 cached, 1 to do" in msgs[0]
+    assert rows2[1]["status"] == "error" and rows2[0]["test_mse"] == rows[0]["test_mse"]
+
+
+def test_dask_task_restores_blas_environment(tmp_path, monkeypatch):
+    # the task runs with one BLAS thread and gives a thread-based worker's process its environment back
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    seen = {}
+    real = F.run_spec
+
+    def spy(spec, out_dir=None):
+        seen.update({v: F.os.environ.get(v) for v in F._BLAS_VARS})
+        return real(spec, out_dir)
+
+    monkeypatch.setattr(F, "run_spec", spy)
+    spec = F.expand(F.make_grid("figure1", {"n": 6, "rank": 1, "m": [20], "depths": [2], "seeds": 1,
+                                            "nuclear": False}))[0]
+    row, data = F._dask_task(spec)
+    assert set(seen.values()) == {"1"}
+    assert F.os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in F.os.environ
+    assert row["key"] == F.run_key(spec) and data[:2] == b"PK"  # a zip (.npz)
+
+
+def test_dask_bad_address_is_a_clear_error(tmp_path, capsys):
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    cfg = tmp_path / "grid.toml"
+    cfg.write_text(TINY)
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["experiment", "figure1", "--config", str(cfg), "--no-progress", "--no-plot",
+                     "--out", str(tmp_path / "x"), "--dask", "tcp://127.0.0.1:1"])
+    assert code == 2
+    assert "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:1'" in capsys.readouterr().err
+
+
+def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    with pytest.raises(InvalidArgument, match=r"dask\[distributed\]"):
+        F._dask_client("tcp://127.0.0.1:8786")
+    # the module itself never imports dask
+    assert "dask" not in F.__dict__ and "distributed" not in F.__dict__
+
+
+def test_dask_worker_process_one_blas_thread(tmp_path):
+    # a real worker process (TCP, pickled specs/rows/.npz bytes, the nanny's environment)
+    distributed = pytest.importorskip("distributed")
+    g = F.make_grid("figure1", {"n": 8, "rank": 1, "m": [30], "depths": [3], "seeds": 1, "nuclear": False})
+    specs = F.expand(g)
+    local = F.run_grid(specs, tmp_path / "local", progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cl:
+        rows = F.run_grid(specs, tmp_path / "dask", progress=False, dask=cl.scheduler_address)
+        with distributed.Client(cl.scheduler_address) as client:
+            env = client.run(lambda: {v: F.os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+            pids = client.run(F.os.getpid)
+    assert all(e == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"} for e in env.values())
+    assert F.os.getpid() not in pids.values()
+    _same_row(rows[0], local[0])
+    assert (tmp_path / "dask" / "runs" / f"{rows[0]['key']}.npz").exists()
