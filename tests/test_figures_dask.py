@@ -122,6 +122,33 @@ def test_dask_task_restores_blas_environment(tmp_path, monkeypatch):
     assert row["key"] == F.run_key(spec) and data[:2] == b"PK"  # a zip (.npz)
 
 
+def test_one_blas_thread_is_reference_counted_across_threads(monkeypatch):
+    # a worker with several threads: tasks overlap; the setting holds until the last one leaves
+    import threading
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    inside, release, seen = threading.Barrier(3), threading.Event(), []
+
+    def task():
+        F._enter_one_blas_thread()
+        try:
+            inside.wait(timeout=10)
+            release.wait(timeout=10)
+            seen.append(F.os.environ["OMP_NUM_THREADS"])
+        finally:
+            F._exit_one_blas_thread()
+
+    threads = [threading.Thread(target=task) for _ in range(3)]
+    for t in threads:
+        t.start()
+    release.set()
+    threads[0].join(timeout=10)
+    for t in threads:
+        t.join(timeout=10)
+    assert seen == ["1", "1", "1"]
+    assert F.os.environ["OMP_NUM_THREADS"] == "3" and F._ONE_THREAD["depth"] == 0
+
+
 def test_dask_bad_address_is_a_clear_error(tmp_path, capsys):
     dask = pytest.importorskip("dask")
     pytest.importorskip("distributed")
@@ -132,6 +159,18 @@ def test_dask_bad_address_is_a_clear_error(tmp_path, capsys):
                      "--out", str(tmp_path / "x"), "--dask", "tcp://127.0.0.1:1"])
     assert code == 2
     assert "cannot connect to the Dask scheduler at 'tcp://127.0.0.1:1'" in capsys.readouterr().err
+
+
+def test_dask_workers_that_cannot_run_tasks_fail_fast(tmp_path, cluster, monkeypatch):
+    def probe():
+        raise ModuleNotFoundError("No module named 'checks'")
+
+    monkeypatch.setattr(F, "_dask_probe", probe)
+    spec = F.expand(F.make_grid("figure1", {"n": 6, "rank": 1, "m": [20], "depths": [2], "seeds": 1,
+                                            "nuclear": False}))[0]
+    with pytest.raises(InvalidArgument, match="is the same dmf-verify installed on every worker"):
+        F.run_grid([spec], tmp_path, progress=False, dask=cluster.scheduler_address)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -361,11 +362,57 @@ def _dask_client(address: str):
             f"(pip install 'dask[distributed]' or the project's [dask] extra): {exc}") from exc
     try:
         if address.endswith(".json") and Path(address).is_file():
-            return Client(scheduler_file=address)
-        return Client(address)  # connect timeout: dask config distributed.comm.timeouts.connect
+            client = Client(scheduler_file=address)
+        else:
+            client = Client(address)  # connect timeout: dask config distributed.comm.timeouts.connect
     except (OSError, TimeoutError, ValueError) as exc:
         raise InvalidArgument(f"cannot connect to the Dask scheduler at {address!r}: "
                               f"{type(exc).__name__}: {exc}") from exc
+    try:  # fail fast (instead of one error row per run) when a worker cannot run the tasks
+        client.run(_dask_probe)
+    except Exception as exc:  # whatever the worker raised, as one clear error
+        client.close()
+        raise InvalidArgument(f"the workers of the Dask cluster at {address!r} cannot run dmf-verify tasks "
+                              f"(is the same dmf-verify installed on every worker?): "
+                              f"{type(exc).__name__}: {exc}") from exc
+    return client
+
+
+_ONE_THREAD = {"lock": threading.Lock(), "depth": 0, "saved": None, "limits": None}
+
+
+def _enter_one_blas_thread() -> None:
+    """Set one BLAS thread for this process (reference-counted: concurrent tasks of a worker with
+    several threads share one setting; the last one out restores the previous state)."""
+    with _ONE_THREAD["lock"]:
+        _ONE_THREAD["depth"] += 1
+        if _ONE_THREAD["depth"] > 1:
+            return
+        _ONE_THREAD["saved"] = {v: os.environ.get(v) for v in _BLAS_VARS}
+        for v in _BLAS_VARS:
+            os.environ[v] = "1"
+        try:
+            from threadpoolctl import threadpool_limits
+
+            _ONE_THREAD["limits"] = threadpool_limits(limits=1)
+        except ImportError:
+            _ONE_THREAD["limits"] = None
+
+
+def _exit_one_blas_thread() -> None:
+    with _ONE_THREAD["lock"]:
+        _ONE_THREAD["depth"] -= 1
+        if _ONE_THREAD["depth"] > 0:
+            return
+        if _ONE_THREAD["limits"] is not None:
+            _ONE_THREAD["limits"].restore_original_limits()
+            _ONE_THREAD["limits"] = None
+        for v, val in (_ONE_THREAD["saved"] or {}).items():
+            if val is None:
+                os.environ.pop(v, None)
+            else:
+                os.environ[v] = val
+        _ONE_THREAD["saved"] = None
 
 
 def _dask_task(spec: dict) -> tuple[dict, bytes]:
@@ -373,35 +420,29 @@ def _dask_task(spec: dict) -> tuple[dict, bytes]:
 
     The .npz is written to a private temporary directory on the worker and shipped back, so the
     client writes the same ``runs/<key>.npz`` as the local path whether or not the workers share
-    the client's file system. The BLAS variables are set for the task (they reach a BLAS loaded
-    later and any child process; Dask's nanny already sets OMP/MKL/OPENBLAS_NUM_THREADS=1 before
-    it starts a worker process), and threadpoolctl, when installed, caps an already loaded BLAS.
-    The previous values are restored afterwards (a thread-based worker shares the client's
+    the client's file system. The BLAS variables are set to 1 while tasks run (they reach a BLAS
+    loaded later and any child process; Dask's nanny already sets OMP/MKL/OPENBLAS_NUM_THREADS=1
+    before it starts a worker process), and threadpoolctl, when installed, caps an already loaded
+    BLAS. The previous state is restored afterwards (a thread-based worker shares the client's
     process and environment)."""
-    import contextlib
     import tempfile
 
-    saved = {v: os.environ.get(v) for v in _BLAS_VARS}
-    for v in _BLAS_VARS:
-        os.environ[v] = "1"
+    _enter_one_blas_thread()
     try:
-        with contextlib.ExitStack() as stack:
-            try:
-                from threadpoolctl import threadpool_limits
-
-                stack.enter_context(threadpool_limits(limits=1))
-            except ImportError:
-                pass
-            tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="dmf-dask-"))
+        with tempfile.TemporaryDirectory(prefix="dmf-dask-") as tmp:
             row = run_spec(spec, tmp)
             data = (Path(tmp) / "runs" / f"{row['key']}.npz").read_bytes()
         return row, data
     finally:
-        for v, val in saved.items():
-            if val is None:
-                os.environ.pop(v, None)
-            else:
-                os.environ[v] = val
+        _exit_one_blas_thread()
+
+
+def _dask_probe() -> dict:
+    """Runs on every worker before the sweep: fails there when dmf-verify cannot be imported."""
+    import numpy
+
+    return {"numpy": numpy.__version__, "cache_version": CACHE_VERSION,
+            "omp": os.environ.get("OMP_NUM_THREADS")}
 
 
 def _store_npz(out_dir, key: str, data: bytes) -> None:
