@@ -269,6 +269,20 @@ def _limit(value: float, max_loss):
     return 1e8 * (abs(value) + 1.0) if max_loss is None else float(max_loss)
 
 
+def _stop_reason(value: float, limit: float, tol: float, it: int, max_iter: int, time_limit, start: float,
+                 *, check_clock: bool = True) -> str | None:
+    """The status that ends a training loop now, or None to go on (same rules for every optimizer)."""
+    if not math.isfinite(value) or value > limit:
+        return "diverged"
+    if value <= tol:
+        return "converged"
+    if it >= max_iter:
+        return "max_iter"
+    if check_clock and time_limit is not None and time.perf_counter() - start > time_limit:
+        return "time_limit"
+    return None
+
+
 def _run_steps(obj, fs, optimizer, *, lr, tol, max_iter, rho, eps, max_loss, record_every, time_limit, start):
     adaptive = optimizer == "adaptive"
     v = 0.0
@@ -281,17 +295,8 @@ def _run_steps(obj, fs, optimizer, *, lr, tol, max_iter, rho, eps, max_loss, rec
         if record_every and it % record_every == 0:
             hist["iteration"].append(it)
             hist["loss"].append(value)
-        if not math.isfinite(value) or value > limit:
-            status = "diverged"
-            break
-        if value <= tol:
-            status = "converged"
-            break
-        if it >= max_iter:
-            status = "max_iter"
-            break
-        if time_limit is not None and it % 256 == 0 and time.perf_counter() - start > time_limit:
-            status = "time_limit"
+        status = _stop_reason(value, limit, tol, it, max_iter, time_limit, start, check_clock=it % 256 == 0)
+        if status is not None:
             break
         it += 1
         if adaptive:
@@ -354,17 +359,8 @@ def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every,
             hist["iteration"].append(it)
             hist["loss"].append(value)
             hist["t"].append(t)
-        if not math.isfinite(value) or value > limit:
-            status = "diverged"
-            break
-        if value <= tol:
-            status = "converged"
-            break
-        if it >= max_iter:
-            status = "max_iter"
-            break
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            status = "time_limit"
+        status = _stop_reason(value, limit, tol, it, max_iter, time_limit, start)
+        if status is not None:
             break
         ks = [k1]
         for s in range(1, 7):
@@ -479,17 +475,8 @@ def _run_rkc(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every, 
             hist["loss"].append(value)
             hist["t"].append(t)
             hist["stages"].append(s)
-        if not math.isfinite(value) or value > limit:
-            status = "diverged"
-            break
-        if value <= tol:
-            status = "converged"
-            break
-        if it >= max_iter:
-            status = "max_iter"
-            break
-        if time_limit is not None and time.perf_counter() - start > time_limit:
-            status = "time_limit"
+        status = _stop_reason(value, limit, tol, it, max_iter, time_limit, start)
+        if status is not None:
             break
         if it % power_every == 0 and it > 0:
             lam, vec = spectral_radius(y, fy, vec, 3)
