@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import math
 import os
@@ -22,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from checks.experiments import Experiment
+from checks.experiments import Experiment, runcache
 from numerics.errors import InvalidArgument
 
 CACHE_VERSION = 1
@@ -196,8 +195,7 @@ def expand(grid: dict) -> list[dict]:
 
 
 def run_key(spec: dict) -> str:
-    blob = json.dumps({"v": CACHE_VERSION, **spec}, sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+    return runcache.run_key(spec, version=CACHE_VERSION)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,30 +247,15 @@ def run_spec(spec: dict, out_dir=None) -> dict:
                    test_mse=problem.test_mse(w), nuclear_norm=float(s.sum()), effective_rank=effective_rank(s))
         arrays["solution"] = w
     if out_dir is not None:
-        runs = Path(out_dir) / "runs"
-        runs.mkdir(parents=True, exist_ok=True)
-        tmp = runs / f"{key}.tmp.npz"
-        np.savez_compressed(tmp, spec=json.dumps(spec), row=json.dumps(row), **arrays)
-        os.replace(tmp, runs / f"{key}.npz")
+        runcache.save_run(out_dir, key, spec, row, arrays)
     return row
 
 
 def load_cached(out_dir, spec: dict) -> dict | None:
-    path = Path(out_dir) / "runs" / f"{run_key(spec)}.npz"
-    if not path.exists():
-        return None
-    import numpy as np
-
-    try:
-        with np.load(path) as z:
-            return json.loads(str(z["row"]))
-    except Exception:  # a truncated file from an interrupted run: recompute it
-        return None
+    return runcache.load_row(out_dir, run_key(spec))
 
 
-def _worker_init() -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-        os.environ[var] = "1"
+_worker_init = runcache.single_thread_blas
 
 
 def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True,

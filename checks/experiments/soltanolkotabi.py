@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from checks.experiments import Experiment
+from checks.experiments import Experiment, runcache
 
 CACHE_VERSION = 2
 N1, N2, R = 20, 15, 2
@@ -39,8 +37,7 @@ FIELDS = ["kind", "n1", "n2", "r", "m", "k", "alpha", "eta", "steps", "seed", "s
 
 
 def run_key(spec: dict) -> str:
-    blob = json.dumps({"v": CACHE_VERSION, **spec}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return runcache.run_key(spec, version=CACHE_VERSION)
 
 
 def run_spec(spec: dict, out_dir=None) -> dict:
@@ -79,37 +76,22 @@ def run_spec(spec: dict, out_dir=None) -> dict:
         row.update(status="error", message=f"{type(exc).__name__}: {exc}")
     row["seconds"] = round(time.perf_counter() - start, 4)
     if out_dir is not None:
-        runs = Path(out_dir) / "runs"
-        runs.mkdir(parents=True, exist_ok=True)
-        tmp = runs / f"{key}.tmp.npz"
-        np.savez_compressed(tmp, spec=json.dumps(spec), row=json.dumps(row), **arrays)
-        os.replace(tmp, runs / f"{key}.npz")
+        runcache.save_run(out_dir, key, spec, row, arrays)
     return row
 
 
-def load_cached(out_dir, spec: dict):
-    import numpy as np
-
-    path = Path(out_dir) / "runs" / f"{run_key(spec)}.npz"
-    if not path.exists():
-        return None
-    try:
-        with np.load(path) as z:
-            return json.loads(str(z["row"]))
-    except Exception:  # noqa: BLE001 - truncated by an interrupted run: recompute
-        return None
+def load_cached(out_dir, spec: dict) -> dict | None:
+    return runcache.load_row(out_dir, run_key(spec))
 
 
 def load_history(out_dir, spec: dict) -> dict:
     import numpy as np
 
-    with np.load(Path(out_dir) / "runs" / f"{run_key(spec)}.npz") as z:
+    with np.load(runcache.run_path(out_dir, run_key(spec))) as z:
         return {name[2:]: z[name] for name in z.files if name.startswith("h_")}
 
 
-def _worker_init() -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
-        os.environ[var] = "1"
+_worker_init = runcache.single_thread_blas
 
 
 def build_specs(grid: dict, seed: int) -> list[dict]:
