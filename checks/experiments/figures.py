@@ -255,7 +255,6 @@ def load_cached(out_dir, spec: dict) -> dict | None:
     return runcache.load_row(out_dir, run_key(spec))
 
 
-_worker_init = runcache.single_thread_blas
 
 
 def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True,
@@ -286,35 +285,9 @@ def run_grid(specs: list[dict], out_dir, *, jobs: int = 1, progress: bool = True
             _run_dask(client, specs, todo, out_dir, rows, bar)
         finally:
             client.close()
-    elif jobs <= 1 or len(todo) <= 1:
-        for i in todo:
-            rows[i] = run_spec(specs[i], out_dir)
-            if bar:
-                bar.update(1)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        saved = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        _worker_init()  # spawned workers inherit the environment before importing numpy
-        try:
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-                futs = {pool.submit(run_spec, specs[i], str(out_dir)): i for i in todo}
-                for fut in as_completed(futs):
-                    i = futs[fut]
-                    try:
-                        rows[i] = fut.result()
-                    except Exception as exc:  # a worker crash: record it, keep going
-                        rows[i] = _error_row(specs[i], exc)
-                    if bar:
-                        bar.update(1)
-        finally:
-            for var, val in saved.items():
-                if val is None:
-                    os.environ.pop(var, None)
-                else:
-                    os.environ[var] = val
+        rows.update(runcache.run_pool(run_spec, specs, todo, out_dir, jobs=jobs, error_row=_error_row,
+                                      on_done=bar.update if bar else None))
     if bar:
         bar.close()
     return [rows[i] for i in range(len(specs))]

@@ -55,3 +55,43 @@ def single_thread_blas() -> None:
     """Process-pool initializer: one BLAS thread per worker (set before numpy loads)."""
     for var in BLAS_THREAD_VARS:
         os.environ[var] = "1"
+
+
+def run_pool(run_spec, specs: list[dict], todo: list[int], out_dir, *, jobs: int, error_row,
+             on_done=None) -> dict[int, dict]:
+    """Run ``run_spec(specs[i], out_dir)`` for i in ``todo``: in this process when jobs <= 1, else
+    in a spawned process pool whose workers use one BLAS thread. A crashed worker gives
+    ``error_row(spec, exc)`` (no npz is written, so a resumed sweep retries it). ``on_done()`` is
+    called after each run (a progress bar). Returns {i: row}.
+    """
+    rows: dict[int, dict] = {}
+    if jobs <= 1 or len(todo) <= 1:
+        for i in todo:
+            rows[i] = run_spec(specs[i], out_dir)
+            if on_done:
+                on_done()
+        return rows
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    saved = {v: os.environ.get(v) for v in BLAS_THREAD_VARS}
+    single_thread_blas()  # spawned workers inherit the environment before importing numpy
+    try:
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=single_thread_blas) as pool:
+            futs = {pool.submit(run_spec, specs[i], str(out_dir)): i for i in todo}
+            for fut in as_completed(futs):
+                i = futs[fut]
+                try:
+                    rows[i] = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a crashed worker: record it, keep going
+                    rows[i] = error_row(specs[i], exc)
+                if on_done:
+                    on_done()
+    finally:
+        for var, val in saved.items():
+            if val is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = val
+    return rows

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import time
 from pathlib import Path
@@ -91,7 +90,6 @@ def load_history(out_dir, spec: dict) -> dict:
         return {name[2:]: z[name] for name in z.files if name.startswith("h_")}
 
 
-_worker_init = runcache.single_thread_blas
 
 
 def build_specs(grid: dict, seed: int) -> list[dict]:
@@ -118,34 +116,15 @@ def run_grid(specs, out_dir, *, jobs: int = 1, log=print) -> list[dict]:
         else:
             todo.append(i)
     log(f"{len(specs)} runs: {len(specs) - len(todo)} cached, {len(todo)} to do, jobs={jobs}")
-    if jobs <= 1 or len(todo) <= 1:
-        for i in todo:
-            rows[i] = run_spec(specs[i], out_dir)
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        saved = {v: os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-        _worker_init()
-        try:
-            ctx = mp.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init) as pool:
-                futs = {pool.submit(run_spec, specs[i], str(out_dir)): i for i in todo}
-                for fut in as_completed(futs):
-                    i = futs[fut]
-                    try:
-                        rows[i] = fut.result()
-                    except Exception as exc:  # noqa: BLE001 - a crashed worker: record it and go on
-                        row = {k: specs[i].get(k, "") for k in FIELDS}
-                        row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(specs[i]))
-                        rows[i] = row
-        finally:
-            for var, val in saved.items():
-                if val is None:
-                    os.environ.pop(var, None)
-                else:
-                    os.environ[var] = val
+    rows.update(runcache.run_pool(run_spec, specs, todo, out_dir, jobs=jobs, error_row=_error_row))
     return [rows[i] for i in range(len(specs))]
+
+
+def _error_row(spec: dict, exc: BaseException) -> dict:
+    """The row of a run whose worker crashed (no npz is written, so a resumed sweep retries it)."""
+    row = {k: spec.get(k, "") for k in FIELDS}
+    row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(spec))
+    return row
 
 
 def _ok(row) -> bool:
