@@ -30,8 +30,8 @@ def theorem3() -> Derivation:
         "Theorem 3 (Arora et al. 2019, eq. 7): the singular values of the end-to-end matrix",
         assumptions=[
             "Balanced initialization, so the end-to-end matrix obeys Lemma 3.",
-            "An analytic SVD $W = U S V^\\top$ with $U^\\top U = V^\\top V = I$ (Lemma 1); "
-            "shown here in explicit coordinates $U = R(\\theta(t))$, $V = R(\\phi(t))$, $S = \\mathrm{diag}(\\sigma_1, \\sigma_2)$.",
+            ("An analytic SVD $W = U S V^\\top$ with $U^\\top U = V^\\top V = I$ (Lemma 1); "
+             "shown here in explicit coordinates $U = R(\\theta(t))$, $V = R(\\phi(t))$, $S = \\mathrm{diag}(\\sigma_1, \\sigma_2)$."),
         ],
     )
     d.symbols.update(t=t, N=N, theta=theta, phi=phi, sigma_1=s1, sigma_2=s2)
