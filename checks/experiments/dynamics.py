@@ -34,7 +34,7 @@ DEFAULTS = {
     "completion": {"size": 100, "rank": 5, "m": 2000},
     "sensing": {"size": 40, "rank": 3, "m": 800},
 }
-CLAIM_SIZE = {"size": 30, "rank": 2, "m": 300, "steps": 400}  # the reduced size of arora2019.fig13.sharpening
+CLAIM_SIZE = {"size": 30, "rank": 2, "m": 300, "steps": 400, "fill": 0.3}  # the reduced size of arora2019.fig13.sharpening
 
 
 class _ResidualCache:
