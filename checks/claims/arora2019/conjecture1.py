@@ -10,8 +10,10 @@ Gaussian init of scale 1e-3 drawn from the seed, depths 2 and 3.
 
 Error: data-rich regime, max over depths of ||W_GD - W_nuc||_F / ||W_nuc||_F (the conjecture's
 prediction holds there). Control: the same comparison in the data-poor regime for depth 3, where it
-must FAIL (distance > tolerance) with nuclear norm > minimum, effective rank and error lower
-(control error is set to 0 when any of those orderings is violated).
+must FAIL (distance > tolerance) with nuclear norm > minimum, effective rank and error lower for the
+median over five GD inits (control error is set to 0 when any of those orderings is violated).
+Single inits are not always ordered: on init seed 9 depth 3 lands on a rank-1 completion with
+larger error, on seed 6 its nuclear norm is only 1.5% above the minimum.
 """
 
 from __future__ import annotations
@@ -86,19 +88,30 @@ def _verify(seed: int) -> Measurement:
     return Measurement(err, {"regime": f"data-rich, m={M_RICH}", **rich, "init_seed": seed})
 
 
+CONTROL_INITS = 5  # GD limits vary with the init; the orderings are claimed for the median over inits
+
+
+def _median_summary(runs: list[dict]) -> dict:
+    keys = ("nuclear_norm", "effective_rank", "error", "distance_to_min_nuclear")
+    return {k: float(np.median([r[k] for r in runs])) for k in keys}
+
+
 def _control(seed: int) -> Measurement:
-    poor = _regime(M_POOR, seed)
-    ref, d3 = poor["min_nuclear"], poor["depth3"]
+    regimes = [_regime(M_POOR, seed + i) for i in range(CONTROL_INITS)]
+    ref = regimes[0]["min_nuclear"]  # the instance is fixed: the same minimum for every init
+    d3 = _median_summary([r["depth3"] for r in regimes])
+    d2 = _median_summary([r["depth2"] for r in regimes])
     orderings = {"nuclear_norm_higher": d3["nuclear_norm"] > 1.02 * ref["nuclear_norm"],
                  "effective_rank_lower": d3["effective_rank"] < ref["effective_rank"],
                  "error_lower": d3["error"] < ref["error"]}
-    d2 = poor["depth2"]
     depth2 = {"nuclear_norm_higher": d2["nuclear_norm"] > ref["nuclear_norm"],
               "effective_rank_lower": d2["effective_rank"] < ref["effective_rank"],
               "error_lower": d2["error"] < ref["error"]}
     err = d3["distance_to_min_nuclear"] if all(orderings.values()) else 0.0
-    return Measurement(err, {"regime": f"data-poor, m={M_POOR}", **poor, "depth3_orderings": orderings,
-                             "depth2_orderings (reported, not required)": depth2, "init_seed": seed})
+    return Measurement(err, {"regime": f"data-poor, m={M_POOR}", "min_nuclear": ref,
+                             "depth3_median": d3, "depth2_median": d2, "depth3_orderings": orderings,
+                             "depth2_orderings (reported, not required)": depth2,
+                             "init_seeds": [seed + i for i in range(CONTROL_INITS)]})
 
 
 CLAIM = Claim(
@@ -114,7 +127,8 @@ CLAIM = Claim(
                      "measured distances 1e-3..1.2e-2 over init seeds 0, 1, 2, 12345; 0.05 bounds the init-scale "
                      "and stopping bias with a ~4x margin",
     control_description="the same GD-vs-minimum-nuclear-norm comparison in the data-poor regime (m = 25), depth 3, "
-                        "where Conjecture 1 fails (required: higher nuclear norm, lower effective rank and error)",
+                        "median over 5 inits, where Conjecture 1 fails (required: nuclear norm > 1.02 x minimum, "
+                        "lower effective rank and error)",
     notes="Instance fixed (10x10 rank 1, masks from seed 0); the seed draws the GD init. Depth 2 in the data-poor "
           "regime stays close to the minimum nuclear norm (nuclear norm ~1% higher, distance 0.13-0.26) and its "
           "effective rank / error are NOT consistently lower across init seeds (reported in control details); the "
