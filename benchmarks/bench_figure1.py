@@ -5,8 +5,8 @@ and the test MSE reached, and the speed-up over the protocol's per-step loop mea
 same run. Methods:
 
 * ``baseline``: a clean per-step loop of the public code's GroupRMSprop update, the factor
-  gradients formed from prefix/suffix products (``numerics.model.factor_gradients_from``);
-* ``adaptive``: the same update with ``numerics.training`` (3(N-1) products per step);
+  gradients formed from prefix/suffix products (``dmf_verify.numerics.model.factor_gradients_from``);
+* ``adaptive``: the same update with ``dmf_verify.numerics.training`` (3(N-1) products per step);
 * ``adaptive32``: the same in float32;
 * ``flow``: the gradient flow, Dormand-Prince then Runge-Kutta-Chebyshev (``rtol`` 1e-3);
 * ``flow32``: the same in float32;
@@ -36,8 +36,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from numerics.model import factor_gradients_from  # noqa: E402
-from numerics.training import completion_problem, init_factors, train  # noqa: E402
+from dmf_verify.numerics.model import factor_gradients_from  # noqa: E402
+from dmf_verify.numerics.training import completion_problem, init_factors, train  # noqa: E402
 
 METHODS = ("baseline", "adaptive", "adaptive32", "flow", "flow32", "gd")
 

@@ -1,4 +1,4 @@
-"""Benchmark: numerics.precise.integrate (GBS extrapolation) vs mpmath.odefun (Taylor series).
+"""Benchmark: dmf_verify.numerics.precise.integrate (GBS extrapolation) vs mpmath.odefun (Taylor series).
 
 For each system odefun runs at mp.dps = digits + 10 and its achieved digits d are measured
 against a reference (our integrator at digits + 25, or the Lemma 4 closed form for the scalar
@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import mpmath
 from mpmath import mp
 
-from checks.claims.arora2019.eq11 import _pair_rhs
-from numerics import scalar_ode as so
-from numerics.precise import diagonal_flow_rhs, integrate
+from dmf_verify.checks.claims.arora2019.eq11 import _pair_rhs
+from dmf_verify.numerics import scalar_ode as so
+from dmf_verify.numerics.precise import diagonal_flow_rhs, integrate
 
 
 def _gmpy2_scalar():

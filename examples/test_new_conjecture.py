@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from checks.strategies import commuting_measurements, depths
-from numerics import SensingLoss, scaled_identity_factors
+from dmf_verify.checks.strategies import commuting_measurements, depths
+from dmf_verify.numerics import SensingLoss, scaled_identity_factors
 
 
 def max_commutator(matrices):
@@ -37,7 +37,7 @@ def test_commuting_measurements_keep_w_commuting(dmf, problem, depth):
                        control="control_noncommuting")
 def test_claim_commuting(dmf):
     """W(t) commutes with commuting symmetric measurements along the flow from alpha I."""
-    from checks.strategies import CommutingSensing
+    from dmf_verify.checks.strategies import CommutingSensing
 
     problem = CommutingSensing(dim=3, m=3, rank=1, seed=dmf.seed)
     for depth in (1, 2, 3):
@@ -57,7 +57,7 @@ def control_noncommuting(dmf):
 
 
 def test_control_is_rejected(dmf):
-    from checks.assertions import DMFAssertionError
+    from dmf_verify.checks.assertions import DMFAssertionError
 
     with pytest.raises(DMFAssertionError) as info:
         control_noncommuting(dmf)

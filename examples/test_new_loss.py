@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from checks.strategies import balanced_factorizations, seeds, shapes
-from numerics import imbalance
+from dmf_verify.checks.strategies import balanced_factorizations, seeds, shapes
+from dmf_verify.numerics import imbalance
 
 
 class WeightedFrobeniusLoss:
@@ -82,7 +82,7 @@ def test_balancedness_is_conserved(dmf, bf):
                        control="control_second_order")
 def test_gd_tracks_flow(dmf):
     """Gradient descent on the weighted loss tracks the gradient flow with first-order error."""
-    from checks.strategies import BalancedFactorization
+    from dmf_verify.checks.strategies import BalancedFactorization
 
     init = BalancedFactorization(depth=2, shape=(3, 2), spectrum=(1.0, 0.5), seed=dmf.seed)
     dmf.gd_tracks_flow(loss=make_loss((3, 2), dmf.seed), factors=init.factors, horizon=1.0)
@@ -90,14 +90,14 @@ def test_gd_tracks_flow(dmf):
 
 def control_second_order(dmf):
     """Negative control (not collected by pytest): claims order 2, which must be rejected."""
-    from checks.strategies import BalancedFactorization
+    from dmf_verify.checks.strategies import BalancedFactorization
 
     init = BalancedFactorization(depth=2, shape=(3, 2), spectrum=(1.0, 0.5), seed=dmf.seed)
     dmf.gd_tracks_flow(loss=make_loss((3, 2), dmf.seed), factors=init.factors, horizon=1.0, order=2.0)
 
 
 def test_control_is_rejected(dmf):
-    from checks.assertions import DMFAssertionError
+    from dmf_verify.checks.assertions import DMFAssertionError
 
     with pytest.raises(DMFAssertionError, match="measured error"):
         control_second_order(dmf)

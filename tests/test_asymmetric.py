@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.asymmetric import (
+from dmf_verify.numerics.asymmetric import (
     AsymmetricSensing,
     alpha_sweep,
     asymmetric_flow,
@@ -20,7 +20,7 @@ from numerics.asymmetric import (
     sin_theta,
     small_init,
 )
-from numerics.errors import DivergenceError, InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.errors import DivergenceError, InvalidArgument, NonFiniteError, ShapeError
 
 dims = st.integers(1, 6)
 seeds = st.integers(0, 2**31 - 1)
@@ -194,7 +194,7 @@ def test_diverging_step_is_reported_with_its_step():
 
 
 def test_derivation_is_verified():
-    from theory.implicit_balancing import implicit_balancing
+    from dmf_verify.theory.implicit_balancing import implicit_balancing
 
     d = implicit_balancing()
     assert d.verified, d.checks
@@ -208,7 +208,7 @@ SOLT_IDS = ["soltanolkotabi.balance.flow", "soltanolkotabi.balance.gd", "soltano
 
 @pytest.mark.parametrize("seed", [1, pytest.param(12345, marks=pytest.mark.slow)])
 def test_soltanolkotabi_claims_pass_with_rejected_controls(seed):
-    from checks import registry
+    from dmf_verify.checks import registry
 
     for cid in SOLT_IDS:
         r = registry.get(cid).check(seed)
@@ -217,7 +217,7 @@ def test_soltanolkotabi_claims_pass_with_rejected_controls(seed):
 
 
 def test_experiment_tiny_grid_caches_and_plots(tmp_path):
-    from checks.experiments import soltanolkotabi as ex
+    from dmf_verify.checks.experiments import soltanolkotabi as ex
 
     grid = {"ms": [60], "ks": [2, 5], "alphas": [1.0, 0.1, 0.01], "steps": 40, "etas": [0.1, 0.05],
             "horizon": 2.0, "seeds": 1}
@@ -243,7 +243,7 @@ def test_experiment_quick_cli(tmp_path):
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-m", "checks.cli", "experiment", "soltanolkotabi", "--quick",
+    out = subprocess.run([sys.executable, "-m", "dmf_verify.checks.cli", "experiment", "soltanolkotabi", "--quick",
                           "--out", str(tmp_path), "--no-plot"], capture_output=True, text=True, timeout=300,
                          check=False)
     assert out.returncode == 0, out.stderr

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.chou import (StepSizeWarning, aligned_factors, convergence_step_bound, early_stopping_interval,
+from dmf_verify.numerics.chou import (StepSizeWarning, aligned_factors, convergence_step_bound, early_stopping_interval,
                            erank_box_bounds, erank_rows, measured_switch_on, predict_erank_intervals,
                            scalar_recursion, switch_on_bounds, switch_on_time, switch_on_time_quadrature)
-from numerics.descent import gradient_descent
-from numerics.errors import InvalidArgument, NonFiniteError, ShapeError
-from numerics.losses import FrobeniusLoss
+from dmf_verify.numerics.descent import gradient_descent
+from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.numerics.losses import FrobeniusLoss
 
 depths = st.integers(2, 6)
 lams = st.floats(0.05, 20.0)
@@ -207,7 +207,7 @@ def test_bad_inputs():
 
 # ------------------------------------------------------------------------------ theory and claims
 def test_theory_derivations_verified():
-    from theory import chou
+    from dmf_verify.theory import chou
 
     for f in (chou.convergence, chou.switch_on_bounds, chou.erank_box_max, chou.switch_on_time):
         d = f()
@@ -216,7 +216,7 @@ def test_theory_derivations_verified():
 
 @pytest.mark.slow
 def test_decoupling_derivation_verified():
-    from theory import chou
+    from dmf_verify.theory import chou
 
     d = chou.decoupling()
     assert d.verified, [k for k, v in d.checks.items() if not v]
@@ -224,7 +224,7 @@ def test_decoupling_derivation_verified():
 
 @pytest.mark.parametrize("cid", ["chou.decoupling", "chou.switch_on"])
 def test_fast_claims_pass(cid):
-    from checks.registry import get
+    from dmf_verify.checks.registry import get
 
     r = get(cid).check(0)
     assert r.passed, r.message
@@ -234,7 +234,7 @@ def test_fast_claims_pass(cid):
 @pytest.mark.parametrize("cid", ["chou.convergence", "chou.erank_intervals", "chou.random_init", "chou.sensing"])
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_all_claims_pass(cid, seed):
-    from checks.registry import get
+    from dmf_verify.checks.registry import get
 
     r = get(cid).check(seed)
     assert r.passed, r.message

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from checks import registry
-from checks.claim import Claim, Measurement
+from dmf_verify.checks import registry
+from dmf_verify.checks.claim import Claim, Measurement
 
 FOUNDATION = ["balancedness.flow", "balancedness.gd", "arora2019.lemma3", "arora2019.theorem3",
               "arora2019.gd_tracks_flow"]
@@ -57,7 +57,7 @@ def test_registry_has_foundation_claims_with_metadata():
 
 
 def test_unknown_claim_id():
-    from numerics.errors import UnknownClaimError
+    from dmf_verify.checks.errors import UnknownClaimError
 
     with pytest.raises(UnknownClaimError, match="unknown claim id"):
         registry.get("arora2019.no_such_claim")

@@ -1,10 +1,10 @@
-"""The dmf-verify command line (run in-process through checks.cli.main)."""
+"""The dmf-verify command line (run in-process through dmf_verify.checks.cli.main)."""
 
 from __future__ import annotations
 
 import json
 
-from checks.cli import main
+from dmf_verify.checks.cli import main
 
 
 def test_list(capsys):

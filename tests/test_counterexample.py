@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.errors import InvalidArgument
-from numerics.losses import SensingLoss
-from theory.counterexample import (
+from dmf_verify.errors import InvalidArgument
+from dmf_verify.numerics.losses import SensingLoss
+from dmf_verify.theory.counterexample import (
     interval_certificate,
     measurements,
     proposition1,
@@ -73,7 +73,7 @@ def test_interval_certificate_and_its_control():
 
 
 def test_feasible_set_distinction_with_scs_and_lp():
-    from checks.claims.arora2019.proposition1 import _facts_hold, feasible_set_facts
+    from dmf_verify.checks.claims.arora2019.proposition1 import _facts_hold, feasible_set_facts
 
     facts = feasible_set_facts(0, dims=(3, 4, 5), scs_dims=(3, 4))
     ok, bad = _facts_hold(facts)
@@ -86,7 +86,7 @@ def test_feasible_set_distinction_with_scs_and_lp():
 
 
 def test_gd_from_alpha_identity_reaches_w_star_depth2():
-    from checks.claims.arora2019.proposition1 import _gd_limit
+    from dmf_verify.checks.claims.arora2019.proposition1 import _gd_limit
 
     w = _gd_limit(3, 2, 0)
     assert np.linalg.norm(w - w_star(3)) < 1e-6
@@ -94,7 +94,7 @@ def test_gd_from_alpha_identity_reaches_w_star_depth2():
 
 @pytest.mark.slow
 def test_rotated_basis_depth4_escapes_to_rank_one_end_of_the_segment():
-    from checks.claims.arora2019.proposition1 import rotated_limit
+    from dmf_verify.checks.claims.arora2019.proposition1 import rotated_limit
 
     w = rotated_limit(4, 4, 12345)
     s = np.linalg.svd(w, compute_uv=False)
@@ -103,7 +103,7 @@ def test_rotated_basis_depth4_escapes_to_rank_one_end_of_the_segment():
 
 
 def test_theorem2_depth1_tends_to_min_frobenius():
-    from checks.claims.arora2019.theorem2 import depth1_measure
+    from dmf_verify.checks.claims.arora2019.theorem2 import depth1_measure
 
     out = depth1_measure(0)
     assert out["to_frobenius"][-1] < out["to_frobenius"][0] < 1
@@ -111,7 +111,7 @@ def test_theorem2_depth1_tends_to_min_frobenius():
 
 
 def test_theorem2_instance_selection_is_deterministic_and_qualifies():
-    from checks.claims.arora2019.theorem2 import MIN_SLACK, M, _instance, dual_slack
+    from dmf_verify.checks.claims.arora2019.theorem2 import MIN_SLACK, M, _instance, dual_slack
 
     loss, _, lam, _ = _instance(5)
     lp, slack, support = dual_slack(lam, loss.y)
@@ -124,7 +124,7 @@ def test_theorem2_instance_selection_is_deterministic_and_qualifies():
                                  "arora2019.conjecture1.counterevidence", "nuclear.sdp_vs_lp"])
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_claims_pass(cid, seed):
-    from checks.registry import get
+    from dmf_verify.checks.registry import get
 
     r = get(cid).check(seed)
     assert r.passed, r.message

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 
-from checks.cli import main
-from checks.commands.falsify import search
-from checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
-from numerics.errors import UnknownClaimError
+from dmf_verify.checks.cli import main
+from dmf_verify.checks.commands.falsify import search
+from dmf_verify.checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
+from dmf_verify.checks.errors import UnknownClaimError
 
 
 def test_resolve_by_name_and_by_claim():

@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from checks.cli import main
-from checks.experiments import figures as F
-from numerics.errors import InvalidArgument
+from dmf_verify.checks.cli import main
+from dmf_verify.checks.experiments import figures as F
+from dmf_verify.errors import InvalidArgument
 
 TINY = """
 task = "completion"

@@ -12,9 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from checks.cli import main
-from checks.experiments import figures as F
-from numerics.errors import InvalidArgument
+from dmf_verify.checks.cli import main
+from dmf_verify.checks.experiments import figures as F
+from dmf_verify.errors import InvalidArgument
 
 # --quick grid, shrunk further: n = 10, rank 1, m = 40, depths 2 and 3, one seed, with the
 # nuclear-norm baseline: 3 runs (2 flow + 1 SCS), ~2 s in all.

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checks.instances import balanced_instance, sensing_loss
-from numerics import (
+from dmf_verify.checks.instances import balanced_instance, sensing_loss
+from dmf_verify.numerics import (
     DivergenceError,
     FrobeniusLoss,
     InvalidArgument,
@@ -21,8 +21,8 @@ from numerics import (
     product,
     random_factors,
 )
-from numerics.rates import five_point_derivative, singular_value_rates
-from numerics.spectral import svd_aligned
+from dmf_verify.numerics.rates import five_point_derivative, singular_value_rates
+from dmf_verify.numerics.spectral import svd_aligned
 
 depths = st.integers(1, 5)
 seeds = st.integers(0, 2**16)

@@ -8,7 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics import (
+from dmf_verify.numerics import (
     CompletionLoss,
     FrobeniusLoss,
     InvalidArgument,

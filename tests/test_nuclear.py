@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.errors import InvalidArgument, ShapeError, SolverError
-from numerics.losses import CompletionLoss, FrobeniusLoss, SensingLoss, random_completion
-from numerics.nuclear import (
+from dmf_verify.errors import InvalidArgument, ShapeError, SolverError
+from dmf_verify.numerics.losses import CompletionLoss, FrobeniusLoss, SensingLoss, random_completion
+from dmf_verify.numerics.nuclear import (
     NuclearNormResult,
     joint_eigenbasis,
     min_frobenius_norm,

@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from checks.assertions import (
+from dmf_verify.checks.assertions import (
     DMFAssertionError,
     assert_conserved,
     assert_flow_matches,
     assert_gd_tracks_flow,
 )
-from checks.strategies import BalancedFactorization, SensingProblem, Trajectory, trajectories
-from checks.user_claims import claims_from_paths, configured_paths
-from numerics import FrobeniusLoss, imbalance
-from numerics.errors import InvalidArgument
+from dmf_verify.checks.strategies import BalancedFactorization, SensingProblem, Trajectory, trajectories
+from dmf_verify.checks.user_claims import claims_from_paths, configured_paths
+from dmf_verify.numerics import FrobeniusLoss, imbalance
+from dmf_verify.errors import InvalidArgument
 
 pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,7 +103,7 @@ def test_bad_inputs_raise_project_errors():
 USER_TEST = """
     import numpy as np
     import pytest
-    from numerics import FrobeniusLoss
+    from dmf_verify.numerics import FrobeniusLoss
 
     T = np.array([[1.0, 0.0], [0.0, 2.0]])
     W0 = np.array([[0.5, 0.1], [0.0, 0.3]])
@@ -137,7 +137,7 @@ def test_marker_is_registered(pytester):
 
 
 def test_plugin_import_is_cheap():
-    code = "import sys, checks.pytest_plugin; print(sorted(m for m in ('numpy', 'scipy', 'hypothesis', " \
+    code = "import sys, dmf_verify.checks.pytest_plugin; print(sorted(m for m in ('numpy', 'scipy', 'hypothesis', " \
            "'sympy', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -146,8 +146,8 @@ def test_plugin_import_is_cheap():
 # --- dmf_claim -> claims ----------------------------------------------------------------------
 CLAIM_TESTS = """
     import pytest
-    from checks.strategies import BalancedFactorization, SensingProblem, Trajectory
-    from numerics import imbalance
+    from dmf_verify.checks.strategies import BalancedFactorization, SensingProblem, Trajectory
+    from dmf_verify.numerics import imbalance
 
     TR = Trajectory(problem=SensingProblem(shape=(2, 2), m=3), init=BalancedFactorization(2, (2, 2), (1.0, 0.5)),
                     horizon=0.5)
@@ -189,7 +189,7 @@ def test_configured_paths_from_env_and_pyproject(tmp_path, monkeypatch):
 
 
 def test_missing_path_becomes_an_error_claim(monkeypatch):
-    from checks.user_claims import discover
+    from dmf_verify.checks.user_claims import discover
 
     with pytest.raises(FileNotFoundError):
         claims_from_paths(["/nonexistent/test_x.py"])
@@ -200,7 +200,7 @@ def test_missing_path_becomes_an_error_claim(monkeypatch):
 
 def test_dmf_verify_check_lists_marked_example_tests():
     env = dict(os.environ, DMF_VERIFY_TESTS=str(ROOT / "examples" / "test_new_conjecture.py"))
-    res = subprocess.run([sys.executable, "-m", "checks.cli", "check", "example.*"], cwd=ROOT, env=env,
+    res = subprocess.run([sys.executable, "-m", "dmf_verify.checks.cli", "check", "example.*"], cwd=ROOT, env=env,
                          capture_output=True, text=True)
     assert res.returncode == 0, res.stdout + res.stderr
     assert "example.commuting_flow_stays_commuting" in res.stdout and "PASS" in res.stdout

@@ -1,4 +1,4 @@
-"""numerics.precise: accuracy at 10-45 digits, precision scoping (mp.dps never leaks), errors."""
+"""dmf_verify.numerics.precise: accuracy at 10-45 digits, precision scoping (mp.dps never leaks), errors."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mpmath import mp
 
-from numerics import scalar_ode as so
-from numerics.errors import BlowUpError, IntegrationError, InvalidArgument, NonFiniteError
-from numerics.precise import diagonal_flow_rhs, integrate, mp_digits_agreement
+from dmf_verify.numerics import scalar_ode as so
+from dmf_verify.errors import BlowUpError, IntegrationError, InvalidArgument, NonFiniteError
+from dmf_verify.numerics.precise import diagonal_flow_rhs, integrate, mp_digits_agreement
 
 
 def _rel(a, b):
@@ -154,7 +154,7 @@ def test_arb_conversion_exact_and_precision_restored():
 
     import flint
 
-    from checks.claims.precision import certificate as cert
+    from dmf_verify.checks.claims.precision import certificate as cert
 
     before = flint.ctx.prec
     with mp.workdps(50):

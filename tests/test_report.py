@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from checks.claim import Claim, Measurement
-from checks.cli import main
-from checks.commands.report import (
+from dmf_verify.checks.claim import Claim, Measurement
+from dmf_verify.checks.cli import main
+from dmf_verify.checks.commands.report import (
     build_report,
     collect,
     tex_escape,
@@ -21,7 +21,7 @@ from checks.commands.report import (
     to_markdown,
     unicode_declarations,
 )
-from theory.derivation import Derivation
+from dmf_verify.theory.derivation import Derivation
 
 ENGINE = shutil.which("pdflatex") or shutil.which("lualatex")
 
@@ -109,7 +109,7 @@ def test_real_claims_report_compiles_via_cli(tmp_path, capsys):
 
 
 def test_bad_format_and_unknown_claim():
-    from numerics.errors import InvalidArgument
+    from dmf_verify.errors import InvalidArgument
 
     with pytest.raises(InvalidArgument, match="format"):
         build_report(["balancedness.gd"], fmt="html", run=False)
@@ -120,7 +120,7 @@ def test_bad_format_and_unknown_claim():
 def test_full_report_over_every_claim_compiles(tmp_path):
     """Every registered claim (slow ones too), run on seed 0, derivations included."""
     out = tmp_path / "all.tex"
-    res = subprocess.run([sys.executable, "-m", "checks.cli", "report", "--slow", "--format", "latex",
+    res = subprocess.run([sys.executable, "-m", "dmf_verify.checks.cli", "report", "--slow", "--format", "latex",
                           "--out", str(out), "-q"], capture_output=True, text=True, timeout=3000)
     assert res.returncode == 0, res.stderr[-3000:]
     compile_latex(out.read_text(), tmp_path)

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics import scalar_ode as so
-from numerics.errors import BlowUpError, DMFError, IntegrationError, InvalidArgument, NonFiniteError
+from dmf_verify.numerics import scalar_ode as so
+from dmf_verify.errors import BlowUpError, DMFError, IntegrationError, InvalidArgument, NonFiniteError
 
 depths = st.integers(min_value=1, max_value=6)
 magnitudes = st.floats(min_value=0.2, max_value=2.0)
@@ -146,7 +146,7 @@ def test_forcing_sympy_matches_float():
 
 # --- derivations (exact) ------------------------------------------------------------------------
 def test_lemma4_derivation_verified():
-    from theory.scalar_ode import lemma4
+    from dmf_verify.theory.scalar_ode import lemma4
 
     d = lemma4()
     assert d.verified and len(d.checks) >= 10
@@ -154,7 +154,7 @@ def test_lemma4_derivation_verified():
 
 
 def test_eq11_and_asymptote_derivations_verified():
-    from theory.scalar_ode import asymptote_depth, eq11
+    from dmf_verify.theory.scalar_ode import asymptote_depth, eq11
 
     for d in (eq11(), asymptote_depth()):
         assert d.verified, {k: v for k, v in d.checks.items() if not v}
@@ -164,7 +164,7 @@ def test_wrong_exponent_is_not_a_solution():
     """Negative control for the exact check: the off-by-one exponent q = 1 - 1/N leaves a residual."""
     import sympy as sp
 
-    from theory.scalar_ode import _zero
+    from dmf_verify.theory.scalar_ode import _zero
 
     t = sp.Symbol("t", real=True)
     N, m, B = (sp.Symbol(n, positive=True) for n in ("N", "m", "B"))

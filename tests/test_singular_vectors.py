@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.errors import InvalidArgument, ShapeError, UndefinedError
-from numerics.flow import end_to_end_velocity
-from numerics.singular_vectors import lemma2_rates, lemma2_rates_at, off_diagonal_mass
+from dmf_verify.errors import InvalidArgument, ShapeError, UndefinedError
+from dmf_verify.numerics.flow import end_to_end_velocity
+from dmf_verify.numerics.singular_vectors import lemma2_rates, lemma2_rates_at, off_diagonal_mass
 
 
 def _state(d, dp, seed, spread=True):
@@ -108,7 +108,7 @@ def test_off_diagonal_mass_zero_for_aligned_gradient():
 
 @pytest.mark.parametrize("claim_id", ["arora2019.lemma1", "arora2019.theorem3.sign"])
 def test_cheap_claims_pass_with_control_rejected(claim_id):
-    from checks import registry
+    from dmf_verify.checks import registry
 
     r = registry.get(claim_id).check(seed=2)
     assert r.passed, r.message
@@ -119,7 +119,7 @@ def test_cheap_claims_pass_with_control_rejected(claim_id):
 @pytest.mark.parametrize("claim_id", ["arora2019.lemma2", "arora2019.corollary1", "arora2019.fig13.sharpening"])
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_heavier_claims_pass(claim_id, seed):
-    from checks import registry
+    from dmf_verify.checks import registry
 
     r = registry.get(claim_id).check(seed=seed)
     assert r.passed, r.message
@@ -127,7 +127,7 @@ def test_heavier_claims_pass(claim_id, seed):
 
 @pytest.mark.slow
 def test_lemma2_derivation_verified():
-    from theory.singular_vectors import lemma2
+    from dmf_verify.theory.singular_vectors import lemma2
 
     d = lemma2()
     assert d.verified, d.checks
@@ -137,7 +137,7 @@ def test_lemma2_derivation_verified():
 def test_lemma4_closed_form_solves_scalar_ode():
     from scipy.integrate import solve_ivp
 
-    from checks.claims.arora2019.theorem3_sign import lemma4
+    from dmf_verify.checks.claims.arora2019.theorem3_sign import lemma4
 
     t = np.linspace(0, 2, 41)
     g = lambda tt: -1.0 - 0.5 * np.sin(3 * tt)
@@ -152,7 +152,7 @@ def test_lemma4_closed_form_solves_scalar_ode():
 # --- dynamics experiment -------------------------------------------------------------------
 
 def test_crossing_times_and_sharpness():
-    from checks.experiments.dynamics import crossing_times, sharpness
+    from dmf_verify.checks.experiments.dynamics import crossing_times, sharpness
 
     steps = np.arange(0, 11)
     vals = steps / 10.0
@@ -164,7 +164,7 @@ def test_crossing_times_and_sharpness():
 
 
 def test_dynamics_run_shows_sharpening_small():
-    from checks.experiments.dynamics import run_depth
+    from dmf_verify.checks.experiments.dynamics import run_depth
 
     sh = [np.mean(run_depth("completion", n, size=20, rank=2, m=150, steps=300, seed=3).sharpness)
           for n in (1, 3)]
@@ -172,7 +172,7 @@ def test_dynamics_run_shows_sharpening_small():
 
 
 def test_dynamics_bad_input_raises():
-    from checks.experiments.dynamics import run_depth
+    from dmf_verify.checks.experiments.dynamics import run_depth
 
     with pytest.raises(InvalidArgument):
         run_depth("completion", 0, size=10, rank=2, m=50, steps=50, seed=0)
@@ -185,7 +185,7 @@ def test_dynamics_bad_input_raises():
 
 
 def test_dynamics_cli_writes_csv_and_png(tmp_path):
-    from checks.cli import main
+    from dmf_verify.checks.cli import main
 
     rc = main(["experiment", "dynamics", "--task", "sensing", "--depths", "1,2", "--steps", "60", "--size", "8",
                "--rank", "2", "--m", "40", "--jobs", "0", "--out", str(tmp_path)])
@@ -198,13 +198,13 @@ def test_dynamics_cli_writes_csv_and_png(tmp_path):
 
 
 def test_dynamics_cli_bad_depths(tmp_path, capsys):
-    from checks.cli import main
+    from dmf_verify.checks.cli import main
 
     assert main(["experiment", "dynamics", "--depths", "a,b", "--out", str(tmp_path)]) == 2
 
 
 def test_residual_cache_tracks_in_place_updates():
-    from checks.experiments.dynamics import _ResidualCache, make_problem
+    from dmf_verify.checks.experiments.dynamics import _ResidualCache, make_problem
 
     loss, *_ = make_problem("sensing", 6, 2, 20, 0)
     c = _ResidualCache(loss)

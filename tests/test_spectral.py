@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics import NotPSDError, effective_rank, gram_power, nuclear_norm, psd_power, schatten_norm, schatten_p_power
-from numerics.spectral import svd_aligned
+from dmf_verify.numerics import NotPSDError, effective_rank, gram_power, nuclear_norm, psd_power, schatten_norm, schatten_p_power
+from dmf_verify.numerics.spectral import svd_aligned
 
 
 @given(d=st.integers(1, 6), dp=st.integers(1, 6), q=st.sampled_from([0.0, 0.25, 1 / 3, 0.5, 1.0, 1.5]),

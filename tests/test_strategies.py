@@ -1,4 +1,4 @@
-"""Property tests of checks.strategies: recipes build valid instances and shrink to small ones."""
+"""Property tests of dmf_verify.checks.strategies: recipes build valid instances and shrink to small ones."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
 
-from checks.strategies import (
+from dmf_verify.checks.strategies import (
     BalancedFactorization,
     CommutingSensing,
     CompletionProblem,
@@ -20,8 +20,8 @@ from checks.strategies import (
     trajectories,
     well_separated_spectra,
 )
-from numerics import imbalance_norm, product
-from numerics.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics import imbalance_norm, product
+from dmf_verify.errors import InvalidArgument, ShapeError
 
 
 @given(balanced_factorizations())

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from theory.balancedness import balancedness
-from theory.derivation import Derivation
-from theory.render import latex_document
-from theory.svd_flow import theorem3
+from dmf_verify.theory.balancedness import balancedness
+from dmf_verify.theory.derivation import Derivation
+from dmf_verify.theory.render import latex_document
+from dmf_verify.theory.svd_flow import theorem3
 
 
 def test_theorem3_derivation_is_verified_and_renders():

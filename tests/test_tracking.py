@@ -1,4 +1,4 @@
-"""SVD tracker (numerics.tracking): planted analytic trajectories with crossings, bad input."""
+"""SVD tracker (dmf_verify.numerics.tracking): planted analytic trajectories with crossings, bad input."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from numerics.errors import InvalidArgument, NonFiniteError, ShapeError
-from numerics.tracking import track_svd
+from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.numerics.tracking import track_svd
 
 
 def _expm_skew(k, t):

@@ -1,4 +1,4 @@
-"""numerics.training: the protocol of Arora et al. 2019 (problems, GD, GroupRMSprop, flow)."""
+"""dmf_verify.numerics.training: the protocol of Arora et al. 2019 (problems, GD, GroupRMSprop, flow)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.descent import gradient_descent
-from numerics.errors import InvalidArgument, ShapeError
-from numerics.flow import integrate_factor_flow
-from numerics.model import factor_gradients, product
-from numerics.training import (
+from dmf_verify.numerics.descent import gradient_descent
+from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics.flow import integrate_factor_flow
+from dmf_verify.numerics.model import factor_gradients, product
+from dmf_verify.numerics.training import (
     _Objective,
     _rkc_coefficients,
     completion_problem,

@@ -1,5 +1,0 @@
-"""Claims, the registry and the ``dmf-verify`` command line."""
-
-from checks.claim import CheckResult, Claim, Measurement
-
-__all__ = ["Claim", "CheckResult", "Measurement"]

@@ -1,0 +1,5 @@
+"""Claims, the registry and the ``dmf-verify`` command line."""
+
+from dmf_verify.checks.claim import CheckResult, Claim, Measurement
+
+__all__ = ["Claim", "CheckResult", "Measurement"]

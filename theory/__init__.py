@@ -1,9 +1,0 @@
-"""Symbolic (sympy) derivations of the claims, in explicit coordinates.
-
-Nothing is computed at import time: each derivation is a function returning a
-:class:`theory.derivation.Derivation`.
-"""
-
-from theory.derivation import Derivation, Step, is_zero
-
-__all__ = ["Derivation", "Step", "is_zero"]
