@@ -15,8 +15,12 @@ def test_list(capsys):
 
 def test_check_json_and_exit_status(capsys):
     assert main(["check", "balancedness.gd", "arora2019.lemma3", "--json", "--seed", "5"]) == 0
-    data = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["schema_version"] == 1 and doc["summary"]["passed"] == 2
+    data = doc["results"]
     assert [d["id"] for d in data] == ["balancedness.gd", "arora2019.lemma3"]
+    assert "[2/2] arora2019.lemma3 PASS" in captured.err  # progress on stderr, stdout stays JSON
     assert all(d["passed"] and d["seed"] == 5 and d["error"] <= d["tolerance"] < d["control_error"] for d in data)
 
 

@@ -55,7 +55,7 @@ def _nasty_claim() -> Claim:
 
     return Claim(id="test.nasty_claim_1", source="Paper § 3, eq. (7) — “quoted” & 50% off #1 ~ ^_",
                  statement=r"\dot\sigma_r = -N(\sigma_r^2)^{1-1/N}\langle\nabla\ell(W), u_r v_r^\top\rangle",
-                 verify=lambda s: Measurement(1e-9), control=lambda s: Measurement(float("inf")),
+                 verify=lambda s: Measurement(1e-9), control=lambda s: Measurement(1.0),
                  tolerance=1e-6, tolerance_reason="h^4/30 |σ^(5)| ≈ 5e-9 at h=2e-3; rtol=1e-12 {braces} \\backslash",
                  control_description="exponent 1 − 1/(N+1) instead of 1 − 1/N", derive=derive,
                  notes="depths 1–5; 5×3 sensing; <x, y> | ‖·‖_F")

@@ -42,25 +42,32 @@ def _cmd_list(args) -> int:
 
 def _cmd_check(args) -> int:
     from dmf_verify.checks import registry
+    from dmf_verify.checks.claim import SCHEMA_VERSION, versions
 
     claims = registry.select(args.ids, include_slow=args.slow)
     results = []
     if not args.json:
         print(f"{'claim':40s} {'status':14s} {'error':>9s} {'tolerance':>9s} {'control':>9s} {'margin':>9s} {'time':>7s}")
-    for c in claims:
+    for i, c in enumerate(claims, 1):
         r = c.check(seed=args.seed)
         results.append(r)
-        if not args.json:
-            print(f"{r.id:40s} {r.status:14s} {_fmt(r.error):>9s} {_fmt(r.tolerance):>9s} "
+        if args.json:  # progress goes to stderr so stdout stays one JSON document
+            print(f"[{i}/{len(claims)}] {r.id} {r.status.value} ({r.seconds:.2f} s)", file=sys.stderr, flush=True)
+        else:
+            print(f"{r.id:40s} {r.status.value:14s} {_fmt(r.error):>9s} {_fmt(r.tolerance):>9s} "
                   f"{_fmt(r.control_error):>9s} {_fmt(r.margin):>9s} {r.seconds:6.2f}s", flush=True)
             if r.message:
                 print("    " + r.message.strip().replace("\n", "\n    "))
+    n_pass = sum(r.passed for r in results)
+    total = sum(r.seconds for r in results)
     if args.json:
-        json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
+        doc = {"schema_version": SCHEMA_VERSION, "seed": args.seed, "versions": versions(),
+               "summary": {"claims": len(results), "passed": n_pass, "failed": len(results) - n_pass,
+                           "seconds": total},
+               "results": [r.to_dict() for r in results]}
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         print()
     else:
-        n_pass = sum(r.passed for r in results)
-        total = sum(r.seconds for r in results)
         print(f"\n{n_pass} passed, {len(results) - n_pass} failed ({total:.1f} s, seed "
               f"{args.seed if args.seed is not None else 'default'})")
     return 0 if all(r.passed for r in results) else 1
