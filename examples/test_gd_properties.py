@@ -52,7 +52,7 @@ def test_gd_does_not_conserve_the_imbalance():
 
     tr = Trajectory(problem=SensingProblem(shape=(3, 3), m=6, seed=1),
                     init=BalancedFactorization(depth=3, shape=(3, 3), spectrum=(1.0, 0.7, 0.4), seed=1), horizon=1.0)
-    change, predicted, scale = one_step(tr, 0.1)
+    change, _, scale = one_step(tr, 0.1)
     with pytest.raises(DMFAssertionError) as info:
         assert_close(change, 0.0, tol=16 * EPS * scale, reason="the same round-off bound")
     assert info.value.check.error > 1e6 * info.value.check.tolerance

@@ -117,7 +117,7 @@ def _run_tests(module, before: set, where: str, tmp: Path, done: set) -> list[st
 
 def run_page(page: Path) -> int:
     blocks = python_blocks(page.read_text(encoding="utf-8"))
-    module = types.ModuleType(f"docs_page_{re.sub(r'\W', '_', page.stem)}")
+    module = types.ModuleType("docs_page_" + re.sub(r"\W", "_", page.stem))
     module.__file__ = str(page)
     sys.modules[module.__name__] = module
     ns = module.__dict__
@@ -152,7 +152,7 @@ def run_page(page: Path) -> int:
                 exec(compile("\n" * (b.line - 1) + b.code, str(page), "exec"), ns)  # line numbers = the page's
                 for note in _run_tests(module, before, where, tmp, done):
                     print(f"    {note}")
-        except BaseException as exc:  # noqa: BLE001 -- report every failure of a documented example
+        except BaseException as exc:  # report every failure of a documented example
             if isinstance(exc, KeyboardInterrupt):
                 raise
             failed += 1

@@ -22,6 +22,8 @@ the fixtures when a test asks for them).
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 
@@ -215,8 +217,8 @@ def _check_control(item, opts) -> None:
                    command=f"pytest '{item.nodeid}' --dmf-seed {{seed}}")
     errors = run.case_errors("control", tol)
     unit = tol if tol is not None else 1.0
-    worst_name, worst = min(errors.items(), key=lambda kv: kv[1] if kv[1] == kv[1] else -1.0)
-    if not worst == worst or worst <= unit:  # NaN, or the wrong variant was accepted
+    worst_name, worst = min(errors.items(), key=lambda kv: -1.0 if math.isnan(kv[1]) else kv[1])
+    if math.isnan(worst) or worst <= unit:  # NaN, or the wrong variant was accepted
         check = Check(f"negative control {control.__name__} of {cid}", worst, unit,
                       "the claim's tolerance" if tol is not None else "each assertion's own tolerance (error/tol)",
                       seed, f"pytest '{item.nodeid}' --dmf-seed {seed}",

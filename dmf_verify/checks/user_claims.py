@@ -343,7 +343,8 @@ def _read_config(root: Path) -> tuple[dict, Path | None]:
         raise ConfigError(f"{pp}: tool.dmf-verify must be a table, got {cfg!r}")
     unknown = sorted(set(cfg) - set(CONFIG_KEYS))
     if unknown:
-        raise ConfigError(f"{pp}: unknown key {unknown[0]!r} in [tool.dmf-verify]; known keys: {', '.join(CONFIG_KEYS)}")
+        raise ConfigError(f"{pp}: unknown key {unknown[0]!r} in [tool.dmf-verify]; known keys: "
+                          f"{', '.join(CONFIG_KEYS)}")
     tests = cfg.get("claim-tests", [])
     if isinstance(tests, str):
         tests = [tests]

@@ -28,21 +28,19 @@ def derivation(depths=DEPTHS) -> Derivation:
     eta, r = sp.symbols("eta r", real=True)
     d = Derivation(
         "One gradient-descent step contracts every imbalance of a scalar deep factorization by the same factor",
-        assumptions=["Scalar factors $w_1, \\dots, w_N$, product $P = w_1 \\cdots w_N$, any differentiable loss "
-                     "$\\ell(P)$ with $r = \\ell'(P)$ at the current point; step size $\\eta$."],
+        assumptions=[("Scalar factors $w_1, \\dots, w_N$, product $P = w_1 \\cdots w_N$, any differentiable loss "
+                      "$\\ell(P)$ with $r = \\ell'(P)$ at the current point; step size $\\eta$.")],
     )
     d.step("The gradient of $\\phi(w_1,\\dots,w_N) = \\ell(w_1\\cdots w_N)$ in $w_j$ is $r \\prod_{k\\ne j} w_k$, so "
            "one GD step is $w_j^+ = w_j - \\eta\\, r \\prod_{k \\ne j} w_k$.")
     for n in depths:
         ws = sp.symbols(f"w1:{n + 1}", real=True)
-        p = sp.Mul(*ws)
         new = [w - eta * r * sp.Mul(*[v for v in ws if v is not w]) for w in ws]
         for j in range(n - 1):
             before = ws[j + 1] ** 2 - ws[j] ** 2
             after = new[j + 1] ** 2 - new[j] ** 2
             d.prove_zero(f"N = {n}, j = {j + 1}: delta^+ = delta (1 - eta^2 r^2 prod_(k != j, j+1) w_k^2)",
                          sp.expand(after - before * contraction_factor(ws, eta, r, j)), method="expand")
-        del p
     d.step("Expanding $(w_{j+1}^+)^2 - (w_j^+)^2$: the terms linear in $\\eta$ are $\\mp 2\\eta r P$ and cancel; "
            "the $\\eta^2$ terms are $\\eta^2 r^2 (P^2/w_{j+1}^2 - P^2/w_j^2) = -\\eta^2 r^2 "
            "\\big(\\prod_{k\\ne j,j+1} w_k^2\\big)(w_{j+1}^2 - w_j^2)$.")
