@@ -208,3 +208,13 @@ def test_collecting_records_without_raising_and_nests():
     finally:
         assertions._RECORDERS.remove(seen.append)
     assert [c.error for c in seen] == [1.0, 2.0, 3.0]
+
+
+def test_doctests_of_the_users_library():
+    import doctest
+
+    from dmf_verify.checks import assertions, strategies
+
+    for mod in (assertions, strategies):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.attempted > 0 and res.failed == 0, mod.__name__
