@@ -303,6 +303,34 @@ def test_rate_and_order_claims(tmp_path):
     assert order.status == "PASS" and order.error < 1e-12 and order.control_error == pytest.approx(1.0)
 
 
+GIVEN_CLAIM = """
+    import pytest
+    from hypothesis import given, settings, strategies as st
+
+    @pytest.mark.dmf_claim("g.max", tolerance=0.5, tolerance_reason="r", control="control_g")
+    @settings(max_examples=15, deadline=None)
+    @given(x=st.floats(0.0, 0.4))
+    def test_g(dmf, x):
+        dmf.close(x, 0.0, name="x")
+
+    @settings(max_examples=15, deadline=None)
+    @given(x=st.floats(0.6, 1.0))
+    def control_g(dmf, x):
+        dmf.close(x, 0.0, name="x")
+"""
+
+
+def test_given_claim_takes_the_worst_example_and_follows_the_seed(tmp_path):
+    f = tmp_path / "test_given_claim.py"
+    f.write_text(textwrap.dedent(GIVEN_CLAIM))
+    (c,) = claims_from_paths([f])
+    r1, r2 = c.check(seed=3), c.check(seed=3)
+    assert r1.status == "PASS", r1.message
+    assert len(r1.cases) >= 10 and r1.error == max(r1.cases.values()) <= 0.4
+    assert 0.6 <= r1.control_error == min(r1.control_cases.values())
+    assert r1.cases == r2.cases  # the claim's seed fixes hypothesis's examples
+
+
 def test_claim_options_are_validated(tmp_path):
     from dmf_verify.checks.errors import ConfigError
 
