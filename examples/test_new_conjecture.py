@@ -6,7 +6,7 @@ A_i for all t (the mechanism behind Theorem 2 of Arora et al. 2019).
 Negative control: the same flow with *non*-commuting symmetric A_i, where the commutators
 grow away from zero.
 
-Run:  pytest examples/test_new_conjecture.py
+Run:  pytest examples/test_new_conjecture.py   (the plugin also runs the claim's control and fails if it passes)
       DMF_VERIFY_TESTS=examples/test_new_conjecture.py dmf-verify check 'example.*'
 """
 
@@ -54,11 +54,3 @@ def control_noncommuting(dmf):
     for depth in (1, 2, 3):
         dmf.flow_matches(max_commutator(a), lambda s: 0.0, loss=loss,
                          factors=scaled_identity_factors(3, depth, alpha=0.5), horizon=1.0)
-
-
-def test_control_is_rejected(dmf):
-    from dmf_verify.checks.assertions import DMFAssertionError
-
-    with pytest.raises(DMFAssertionError) as info:
-        control_noncommuting(dmf)
-    assert info.value.check.error > 1e3 * info.value.check.tolerance

@@ -91,8 +91,21 @@ def _low_rank(rng: np.random.Generator, shape, rank: int) -> np.ndarray:
 class BalancedFactorization(_Recipe):
     """Balanced factors ``[W_1..W_N]`` whose product has singular values ``scale * spectrum``.
 
-    ``hidden`` lists d_1..d_(N-1) (default min(shape) each). Attributes (built lazily):
-    ``factors``, ``product``, ``depth``.
+    Fields (pass them by keyword):
+
+    * ``depth`` -- N >= 1, the number of factors;
+    * ``shape`` -- (d, d') of the product W = W_N ... W_1 (W_1 has d' columns, W_N has d rows);
+    * ``spectrum`` -- the product's singular values before scaling, descending, at most min(shape)
+      of them (fewer give a low-rank product);
+    * ``seed`` -- the random singular vectors (and the hidden rotations, seed + 1);
+    * ``scale`` -- multiplies the spectrum;
+    * ``hidden`` -- widths d_1..d_(N-1) (default min(shape) each).
+
+    Attributes (built lazily): ``factors``, ``product``, ``depth``.
+
+    >>> bf = BalancedFactorization(depth=3, shape=(4, 3), spectrum=(2.0, 1.0, 0.5), seed=0, hidden=(3, 4))
+    >>> [f.shape for f in bf.factors]
+    [(3, 3), (4, 3), (4, 4)]
     """
 
     depth: int
@@ -307,7 +320,8 @@ def balanced_factorizations(draw, depth: int | None = None, shape: tuple[int, in
                             scale: float | None = None, hidden: tuple[int, ...] | None = None, *,
                             max_depth: int = 4, max_dim: int = 4,
                             spectrum: tuple[float, ...] | None = None) -> BalancedFactorization:
-    """Balanced factorizations (THEORY.md §1) with a full-rank, well-separated product.
+    """Balanced factorizations (W_{j+1}^T W_{j+1} = W_j W_j^T, Arora et al. 2019, eq. 5) with a full-rank,
+    well-separated product.
 
     Pin ``depth``, ``shape``, ``scale`` (the product's singular values are ``scale * spectrum``)
     or ``hidden`` widths, or let them be drawn. Drawn hidden widths are min(shape) + {0, 1}.
