@@ -226,15 +226,17 @@ class Array(Kind):
     finite: bool = True
     fixed: bool = False
     nonempty: bool = True
+    numbers_as_text_ok: bool = False  # decimal strings / mpf objects are documented input (mpmath APIs)
 
     def bads(self):
         A = np.asarray
         out = [Bad("complex", lambda v: A(v, dtype=float) + 0.5j, text="complex", needs_base=True),
                Bad("complex-zero-imag", lambda v: A(v, dtype=complex), text="complex", needs_base=True),
-               Bad("strings", lambda v: A(v, dtype=float).astype(str), needs_base=True),
-               Bad("object", lambda v: A(v, dtype=float).astype(object), needs_base=True),
                Bad("bool", lambda v: A(v, dtype=float) != 0, needs_base=True),
                Bad("str", _const("abc"), text="abc")] + self._none()
+        if not self.numbers_as_text_ok:
+            out += [Bad("strings", lambda v: A(v, dtype=float).astype(str), needs_base=True),
+                    Bad("object", lambda v: A(v, dtype=float).astype(object), needs_base=True)]
         if self.finite:
             out += [Bad("nan", lambda v: _with_first(A(v, dtype=float), NAN), NonFiniteError, needs_base=True),
                     Bad("inf", lambda v: _with_first(A(v, dtype=float), INF), NonFiniteError, needs_base=True)]
@@ -778,7 +780,8 @@ SPECS: list[Spec] = [
          lambda: {"rhs": lambda t, y: [-y[0]], "y0": [1], "t_eval": [0.1], "digits": 15, "t0": 0, "columns": None,
                   "rtol": None, "atol": None, "h0": None, "max_steps": 1000, "max_abs": None, "arithmetic": "mpmath"},
          kinds={"digits": Int(low=5, high=500), "columns": Int(low=2, high=60, optional=True), "t0": Real(),
-                "y0": Vector(), "t_eval": Vector(), "arithmetic": Option(choices=("mpmath", "gmpy2"))}, owner=OWN_15),
+                "y0": Vector(numbers_as_text_ok=True), "t_eval": Vector(numbers_as_text_ok=True),
+                "arithmetic": Option(choices=("mpmath", "gmpy2"))}, owner=OWN_15),
     Spec("precise.default_columns", _imp(f"{N}.precise", "default_columns"), lambda: {"digits": 30}, owner=OWN_15),
     Spec("precise.mp_digits_agreement", _imp(f"{N}.precise", "mp_digits_agreement"), lambda: {"a": 1.0, "b": 1.0 + 1e-9},
          kinds={"a": Real(), "b": Real()}, owner=OWN_15),
@@ -797,8 +800,8 @@ SPECS: list[Spec] = [
          lambda: {"task": "completion", "n": 3, "rank": 1, "m": 4, "seed": 0},
          kinds={"task": Option(choices=("completion", "sensing"))}, owner=OWN_16),
     *[Spec(f"training.{fn}", _imp(f"{N}.training", fn), lambda: {"n": 3, "rank": 1, "m": 4, "seed": 0},
-           kinds={"rank": Int(low=1, high=3), "m": Int(low=1, high=9)}, owner=OWN_16)
-      for fn in ("completion_problem", "sensing_problem")],
+           kinds={"rank": Int(low=1, high=3), "m": Int(low=1, high=high)}, owner=OWN_16)
+      for fn, high in (("completion_problem", 9), ("sensing_problem", None))],
     Spec("training.init_factors", _imp(f"{N}.training", "init_factors"),
          lambda: {"n": 3, "depth": 2, "init_scale": 0.1, "seed": 0}, owner=OWN_16),
     Spec("training.train", _imp(f"{N}.training", "train"),

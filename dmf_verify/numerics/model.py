@@ -98,7 +98,12 @@ def factor_gradients_from(fs: Sequence[np.ndarray], grad_w: np.ndarray) -> list[
 
 
 def factor_gradients(factors: Sequence[np.ndarray], loss) -> list[np.ndarray]:
-    """Gradients of phi = loss(W_N ... W_1) with respect to every factor (closed form)."""
+    """Gradients of phi = loss(W_N ... W_1) with respect to every factor (closed form).
+
+    >>> from dmf_verify.numerics.losses import FrobeniusLoss
+    >>> factor_gradients([np.array([[2.0]]), np.array([[3.0]])], FrobeniusLoss(np.array([[1.0]])))  # G = 6 - 1
+    [array([[15.]]), array([[10.]])]
+    """
     fs = check_factors(factors)
     check_loss(loss)
     w = _product(fs)
@@ -152,7 +157,14 @@ def imbalance_norm(factors: Sequence[np.ndarray], *, relative: bool = False) -> 
 
 
 def require_balanced(factors: Sequence[np.ndarray], *, rtol: float = 1e-10) -> None:
-    """Raise :class:`NotBalancedError` when the relative imbalance exceeds ``rtol`` (finite, > 0)."""
+    """Raise :class:`NotBalancedError` when the relative imbalance exceeds ``rtol`` (finite, > 0).
+
+    >>> require_balanced([np.array([[2.0]]), np.array([[2.0]])])  # W_2^T W_2 = W_1 W_1^T: nothing raised
+    >>> require_balanced([np.array([[1.0]]), np.array([[3.0]])])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dmf_verify.errors.NotBalancedError: factors are not balanced: ... = 8.889e-01 exceeds rtol = 1.0e-10 ...
+    """
     rtol = check_tolerance(rtol, "rtol")
     rel = imbalance_norm(factors, relative=True)
     if rel > rtol:
