@@ -294,6 +294,10 @@ def erank_rows(x: np.ndarray) -> np.ndarray:
     x = as_real_array(x, "x")
     if np.any(x < 0):
         raise InvalidArgument(f"x must be non-negative (singular values or eigenvalues >= 0), got min {float(x.min()):g}")
+    return _erank_rows(x)
+
+
+def _erank_rows(x: np.ndarray) -> np.ndarray:
     tot = x.sum(axis=-1, keepdims=True)
     p = np.divide(x, tot, out=np.zeros_like(x), where=tot > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,6 +318,10 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
         raise ShapeError(f"lo and hi must have the same length, got {lo.size} and {hi.size}")
     if np.any(lo < 0) or np.any(lo > hi):
         raise InvalidArgument(f"lo and hi must satisfy 0 <= lo <= hi entrywise, got lo = {lo.tolist()}, hi = {hi.tolist()}")
+    return _erank_box_bounds(lo, hi)
+
+
+def _erank_box_bounds(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
     d = lo.size
     if d > 16:
         raise InvalidArgument(f"vertex enumeration limited to 16 eigenvalues, got {d}")
@@ -322,14 +330,14 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
         bits = (np.arange(2**free.size)[:, None] >> np.arange(free.size)[None, :]) & 1
         verts = np.repeat(lo[None, :], bits.shape[0], axis=0)
         verts[:, free] = np.where(bits == 1, hi[free], lo[free])
-        emin = float(erank_rows(verts).min())
+        emin = float(_erank_rows(verts).min())
     else:
-        emin = float(erank_rows(lo[None, :])[0])
+        emin = float(_erank_rows(lo[None, :])[0])
     knots = np.unique(np.concatenate([lo, hi]))
     knots = knots[knots > 0]
     if knots.size == 0:
         return emin, emin
-    best = float(erank_rows(np.clip(knots[:, None], lo, hi)).max())
+    best = float(_erank_rows(np.clip(knots[:, None], lo, hi)).max())
     if knots.size > 1:
         # On [c0, c1] between consecutive knots the free coordinates equal c and the others are fixed
         # at f_i (lo_i or hi_i). With S_F = sum f_i, E_F = sum f_i ln f_i and S = S_F + m c,
@@ -345,7 +353,7 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
         sf = f.sum(axis=1)
         cstar = np.where(sf > 0, np.exp(np.divide(flogf.sum(axis=1), sf, out=np.zeros_like(sf), where=sf > 0)), mid)
         cbest = np.clip(cstar, c0, c1)
-        best = max(best, float(erank_rows(np.clip(cbest[:, None], lo, hi)).max()))
+        best = max(best, float(_erank_rows(np.clip(cbest[:, None], lo, hi)).max()))
     return emin, max(best, emin)
 
 
@@ -438,7 +446,7 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
     x0 = a**n
     if x0 >= lam[rank - 1]:
         raise InvalidArgument(f"alpha^N = {x0:g} must be below lam_r = {lam[rank - 1]:g} (small initialisation)")
-    target = float(erank_rows(lam[None, :rank])[0])
+    target = float(_erank_rows(lam[None, :rank])[0])
     # per eigenvalue: piecewise-constant lo(k), hi(k)
     encl = []
     cuts = {0}
@@ -465,7 +473,7 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
             lo[i] = max(x0, li * reached.max()) if reached.size else x0
             below = levels[first > k]
             hi[i] = li * below.min() if below.size else li
-        emin[s], emax[s] = erank_box_bounds(lo, hi)
+        emin[s], emax[s] = _erank_box_bounds(lo, hi)
     ok_inner = (emin >= target - dlt) & (emax <= target + dlt)
     ok_outer = (emax >= target - dlt) & (emin <= target + dlt)
     ends = np.concatenate([breaks[1:] - 1, [np.iinfo(np.int64).max // 4]])
