@@ -43,10 +43,13 @@ def test_check_int_bounds_and_optional():
 
 
 def test_seeds():
-    assert v.check_seed(0) == 0 and v.check_seed(2**32 - 1) == 2**32 - 1
-    for bad in (-1, 2**32, 1.0, "0", True, None):
-        with pytest.raises(InvalidArgument, match=r"seed must be an integer in \[0, 4294967295\]"):
+    assert v.check_seed(0) == 0 and v.check_seed(2**40) == 2**40  # library seeds: numpy's domain
+    assert v.check_seed(v.SEED_MAX, high=v.SEED_MAX) == 2**32 - 1
+    for bad in (-1, 1.0, "0", True, None):
+        with pytest.raises(InvalidArgument, match=r"seed must be an integer >= 0"):
             v.check_seed(bad)
+    with pytest.raises(InvalidArgument, match=r"seed must be an integer in \[0, 4294967295\], got 4294967296"):
+        v.check_seed(2**32, high=v.SEED_MAX)
     g = np.random.default_rng(1)
     assert v.as_generator(g) is g
     assert v.as_generator(3).integers(10**9) == np.random.default_rng(3).integers(10**9)

@@ -19,8 +19,10 @@ Policies (the same everywhere):
   truncated -- not even an integral one such as ``2.0`` (pass ``int(x)`` explicitly).
 * **reals** are real scalars (``bool``, complex, strings and arrays are rejected); NaN is always
   a :class:`NonFiniteError`, +-inf too unless ``allow_inf``.
-* **tolerances** are finite and > 0; **seeds** are integers in [0, 2**32 - 1]; where an API takes
-  ``rng`` a :class:`numpy.random.Generator` is accepted as well; **options** are strings from a
+* **tolerances** are finite and > 0; **seeds** are integers >= 0 (any size, as numpy's
+  SeedSequence takes them: the claims derive seeds such as ``seed * 101 + d`` from a user seed in
+  [0, 2**32 - 1], which the claim layer and the CLI enforce; pass ``high=SEED_MAX`` to cap a
+  user-facing seed); where an API takes ``rng`` a :class:`numpy.random.Generator` is accepted as well; **options** are strings from a
   fixed set (the message lists the allowed values); **booleans** are ``bool`` or ``numpy.bool_``.
 """
 
@@ -219,19 +221,27 @@ def check_option(value, name: str, choices: Iterable[str], *, case_sensitive: bo
     raise InvalidArgument(f"{name} must be one of {allowed}, got {_show(value)}")
 
 
-def check_seed(seed, name: str = "seed") -> int:
-    """A seed: an integer in [0, 2**32 - 1]."""
-    return check_int(seed, name, low=0, high=SEED_MAX)
+def check_seed(seed, name: str = "seed", *, high: int | None = None) -> int:
+    """A seed: an integer >= 0 (<= ``high`` if given; user-facing seeds use ``high=SEED_MAX``).
+
+    >>> check_seed(2**40)
+    1099511627776
+    >>> check_seed(2**32, high=SEED_MAX)
+    Traceback (most recent call last):
+    ...
+    dmf_verify.errors.InvalidArgument: seed must be an integer in [0, 4294967295], got 4294967296
+    """
+    return check_int(seed, name, low=0, high=high)
 
 
 def as_generator(rng, name: str = "rng") -> np.random.Generator:
-    """A :class:`numpy.random.Generator` as given, or a fresh one from a seed in [0, 2**32 - 1]."""
+    """A :class:`numpy.random.Generator` as given, or a fresh one from a seed (an integer >= 0)."""
     if isinstance(rng, np.random.Generator):
         return rng
     try:
         return np.random.default_rng(check_seed(rng, name))
     except InvalidArgument:
-        raise InvalidArgument(f"{name} must be a numpy Generator or a seed (an integer in [0, {SEED_MAX}]), "
+        raise InvalidArgument(f"{name} must be a numpy Generator or a seed (an integer >= 0), "
                               f"got {_show(rng)}") from None
 
 
