@@ -27,7 +27,18 @@ import numpy as np
 
 from dmf_verify.errors import DivergenceError, InvalidArgument, ShapeError
 from dmf_verify.numerics.losses import SensingLoss
-from dmf_verify.numerics.validation import as_matrix, check_positive, check_seed
+from dmf_verify.numerics.validation import (
+    as_matrix,
+    as_real_array,
+    as_vector,
+    check_bool,
+    check_int,
+    check_option,
+    check_positive,
+    check_real,
+    check_seed,
+    check_tolerance,
+)
 
 
 def _check_int(value, name: str, *, minimum: int = 1) -> int:
@@ -50,12 +61,14 @@ class AsymmetricSensing:
     loss: SensingLoss = field(init=False, repr=False)
 
     def __post_init__(self):
-        self.x_star = as_matrix(self.x_star, "ground truth X*")
-        a = as_matrix(self.A_flat, "measurement operator A_flat")
+        self.x_star = as_matrix(self.x_star, "x_star (the ground truth X*)")
+        a = as_matrix(self.A_flat, "A_flat (the measurement operator)")
         n1, n2 = self.x_star.shape
         if a.shape[1] != n1 * n2:
             raise ShapeError(f"A_flat has {a.shape[1]} columns but X* is {n1} x {n2} (needs n1*n2 = {n1 * n2})")
-        y = np.asarray(self.y, dtype=np.float64).reshape(-1)
+        y = as_real_array(self.y, "y (the measurements)").reshape(-1)
+        self.rank = check_int(self.rank, "rank", low=1, optional=True)
+        self.seed = None if self.seed is None else check_seed(self.seed)
         if y.size != a.shape[0]:
             raise ShapeError(f"y has {y.size} entries but A_flat has {a.shape[0]} rows (measurements)")
         self.A_flat, self.y = a, y
@@ -73,14 +86,14 @@ class AsymmetricSensing:
     # --- the measurement operator and its adjoint ---------------------------------------------
     def measure(self, x) -> np.ndarray:
         """A(X) = (<A_i, X>)_i."""
-        x = np.asarray(x, dtype=np.float64)
+        x = as_real_array(x, "x", nonempty=False)
         if x.shape != self.shape:
             raise ShapeError(f"X has shape {x.shape}, expected {self.shape}")
         return self.A_flat @ x.reshape(-1)
 
     def adjoint(self, r) -> np.ndarray:
         """A^*(r) = sum_i r_i A_i."""
-        r = np.asarray(r, dtype=np.float64).reshape(-1)
+        r = as_real_array(r, "r", nonempty=False).reshape(-1)
         if r.size != self.m:
             raise ShapeError(f"r has {r.size} entries, expected m = {self.m}")
         return (r @ self.A_flat).reshape(self.shape)
@@ -90,13 +103,15 @@ class AsymmetricSensing:
         return self.adjoint(self.y) / self.m
 
     # --- the factorized loss ---------------------------------------------------------------------
-    def _check_uv(self, u, v) -> tuple[np.ndarray, np.ndarray]:
-        u, v = as_matrix(u, "U"), as_matrix(v, "V")
+    def _check_uv(self, u, v, names: tuple[str, str] = ("u", "v")) -> tuple[np.ndarray, np.ndarray]:
+        nu, nv = names
+        u, v = as_matrix(u, nu), as_matrix(v, nv)
         n1, n2 = self.shape
         if u.shape[0] != n1 or v.shape[0] != n2:
-            raise ShapeError(f"U is {u.shape} and V is {v.shape}, but X* is {n1} x {n2} (need U: {n1} x k, V: {n2} x k)")
+            raise ShapeError(f"{nu} is {u.shape} and {nv} is {v.shape}, but X* is {n1} x {n2} "
+                             f"(need {nu}: {n1} x k, {nv}: {n2} x k)")
         if u.shape[1] != v.shape[1]:
-            raise ShapeError(f"U has k = {u.shape[1]} columns but V has {v.shape[1]} (the same k is needed)")
+            raise ShapeError(f"{nu} has k = {u.shape[1]} columns but {nv} has {v.shape[1]} (the same k is needed)")
         return u, v
 
     def value(self, u, v) -> float:
@@ -110,7 +125,14 @@ class AsymmetricSensing:
         return g @ v, g.T @ u
 
     def relative_error(self, x) -> float:
+        x = as_matrix(x, "x", shape=self.shape)
         return float(np.linalg.norm(x - self.x_star) / np.linalg.norm(self.x_star))
+
+
+def _check_problem(problem) -> AsymmetricSensing:
+    if not isinstance(problem, AsymmetricSensing):
+        raise InvalidArgument(f"problem must be an AsymmetricSensing (e.g. from sensing_problem), got {type(problem).__name__}")
+    return problem
 
 
 def low_rank_matrix(n1: int, n2: int, r: int, *, seed: int = 0, condition: float = 1.0) -> np.ndarray:
@@ -149,7 +171,14 @@ def small_init(n1: int, n2: int, k: int, alpha: float, *, seed: int = 0) -> tupl
 
 
 def imbalance(u, v) -> np.ndarray:
-    """D = U^T U - V^T V (k x k)."""
+    """D = U^T U - V^T V (k x k).
+
+    >>> imbalance(np.array([[2.0]]), np.array([[1.0]]))
+    array([[3.]])
+    """
+    u, v = as_matrix(u, "u"), as_matrix(v, "v")
+    if u.shape[1] != v.shape[1]:
+        raise ShapeError(f"u and v must have the same number of columns k, got shapes {u.shape} and {v.shape}")
     return u.T @ u - v.T @ v
 
 
@@ -158,6 +187,11 @@ def sin_theta(x, reference, r: int) -> float:
 
     Returns max(||(I - P_ref) U_x||_2, ||(I - Q_ref) V_x||_2) over the top-r singular vectors.
     """
+    x = as_matrix(x, "x")
+    reference = as_matrix(reference, "reference")
+    if reference.shape != x.shape:
+        raise ShapeError(f"reference has shape {reference.shape} but x has shape {x.shape}")
+    r = check_int(r, "r", low=1, high=min(x.shape))
     ux, _, vxt = np.linalg.svd(x, full_matrices=False)
     ur, _, vrt = np.linalg.svd(reference, full_matrices=False)
     ux, vx, ur, vr = ux[:, :r], vxt[:r].T, ur[:, :r], vrt[:r].T
@@ -206,13 +240,17 @@ def asymmetric_gd(problem: AsymmetricSensing, u0, v0, *, step: float, steps: int
     Divergence (non-finite loss or loss > ``max_loss``, default 1e8 (f_0 + 1)) raises
     :class:`DivergenceError` with the step, or with ``on_divergence="return"`` ends with status "diverged".
     """
-    u, v = problem._check_uv(u0, v0)
+    problem = _check_problem(problem)
+    u, v = problem._check_uv(u0, v0, ("u0", "v0"))
     u, v = u.copy(), v.copy()
     eta_u = check_positive(step, "step")
     eta_v = eta_u if step_v is None else check_positive(step_v, "step_v")
     steps = _check_int(steps, "steps", minimum=0)
-    if on_divergence not in ("raise", "return"):
-        raise InvalidArgument(f"on_divergence must be 'raise' or 'return', got {on_divergence!r}")
+    on_divergence = check_option(on_divergence, "on_divergence", ("raise", "return"))
+    tol = check_real(tol, "tol", low=0.0, optional=True)
+    record_every = check_int(record_every, "record_every", low=0)
+    track_steps, angles = check_bool(track_steps, "track_steps"), check_bool(angles, "angles")
+    max_loss = check_real(max_loss, "max_loss", low=0.0, low_open=True, allow_inf=True, optional=True)
     r = problem.rank or int(np.linalg.matrix_rank(problem.x_star))
     spectral = problem.spectral_matrix() if angles else None
     x = u @ v.T
@@ -281,8 +319,10 @@ def asymmetric_flow(problem: AsymmetricSensing, u0, v0, t_eval, *, rate_v: float
     """
     from dmf_verify.numerics.flow import solve_flow
 
-    u0, v0 = problem._check_uv(u0, v0)
+    problem = _check_problem(problem)
+    u0, v0 = problem._check_uv(u0, v0, ("u0", "v0"))
     rate = check_positive(rate_v, "rate_v")
+    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
     n1, k = u0.shape
     split = n1 * k
 
@@ -306,8 +346,11 @@ def batched_gd(problem: AsymmetricSensing, u0s, v0s, *, step: float, steps: int,
     with ``record_every``, ``history`` = {"step": (T,), "loss": (T, B), "rel_error": (T, B),
     "imbalance": (T, B)}. Divergence of any run raises :class:`DivergenceError` naming the step and run.
     """
-    u = np.array(u0s, dtype=np.float64, copy=True)
-    v = np.array(v0s, dtype=np.float64, copy=True)
+    problem = _check_problem(problem)
+    u = np.array(as_real_array(u0s, "u0s"), copy=True)
+    v = np.array(as_real_array(v0s, "v0s"), copy=True)
+    record_every = check_int(record_every, "record_every", low=0)
+    max_loss = check_real(max_loss, "max_loss", low=0.0, low_open=True, allow_inf=True, optional=True)
     if u.ndim != 3 or v.ndim != 3 or u.shape[0] != v.shape[0]:
         raise ShapeError(f"u0s and v0s must be (B, n1, k) and (B, n2, k) stacks, got {u.shape} and {v.shape}")
     n1, n2 = problem.shape
@@ -365,16 +408,28 @@ def batched_gd(problem: AsymmetricSensing, u0s, v0s, *, step: float, steps: int,
 def alpha_sweep(problem: AsymmetricSensing, k: int, alphas, *, step: float, steps: int, seed: int = 0,
                 record_every: int = 0) -> dict:
     """Final errors of GD from U_0 = alpha U_bar, V_0 = alpha V_bar for each alpha (same U_bar, V_bar)."""
+    problem = _check_problem(problem)
     n1, n2 = problem.shape
     ub, vb = small_init(n1, n2, k, 1.0, seed=seed)
-    al = np.array([check_positive(x, "alpha (initialization scale)") for x in alphas])
+    al = as_vector(alphas, "alphas")
+    al = np.array([check_positive(x, f"alphas[{i}]") for i, x in enumerate(al)])
     return batched_gd(problem, al[:, None, None] * ub, al[:, None, None] * vb, step=step, steps=steps,
                       record_every=record_every)
 
 
 def loglog_slope(xs, ys) -> float:
-    """Least-squares slope of log(y) against log(x)."""
-    lx, ly = np.log(np.asarray(xs, dtype=float)), np.log(np.asarray(ys, dtype=float))
+    """Least-squares slope of log(y) against log(x) (at least two points, all > 0).
+
+    >>> round(loglog_slope([1.0, 2.0, 4.0], [3.0, 12.0, 48.0]), 12)
+    2.0
+    """
+    xs, ys = as_vector(xs, "xs"), as_vector(ys, "ys")
+    if xs.size < 2 or ys.shape != xs.shape:
+        raise ShapeError(f"xs and ys must hold the same number (>= 2) of points, got {xs.size} and {ys.size}")
+    for name, a in (("xs", xs), ("ys", ys)):
+        if np.any(a <= 0):
+            raise InvalidArgument(f"{name} must be > 0 for a log-log slope, got min {float(a.min()):g}")
+    lx, ly = np.log(xs), np.log(ys)
     return float(np.polyfit(lx, ly, 1)[0])
 
 

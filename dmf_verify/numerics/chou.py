@@ -32,7 +32,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument, ShapeError
-from dmf_verify.numerics.validation import as_finite_array, as_matrix, check_depth, check_positive
+from dmf_verify.numerics.validation import (
+    as_finite_array,
+    as_matrix,
+    as_real_array,
+    as_vector,
+    check_bool,
+    check_depth,
+    check_int,
+    check_option,
+    check_positive,
+    check_real,
+)
 
 
 class StepSizeWarning(UserWarning):
@@ -56,11 +67,11 @@ def _theta(theta) -> float:
     return t
 
 
-def _positive_lam(lam) -> float:
-    v = float(as_finite_array(lam, "lam"))
+def _positive_lam(lam, name: str = "lam") -> float:
+    v = check_real(lam, name)
     if v <= 0:
         raise InvalidArgument(
-            f"lam must be > 0 for a switch-on time, got {v}: from W_j(0) = alpha I with alpha > 0, an eigenvalue "
+            f"{name} must be > 0 for a switch-on time, got {v}: from W_j(0) = alpha I with alpha > 0, an eigenvalue "
             "lam <= 0 is never switched on (w_k decreases to 0 and x_k = w_k^N -> 0; for even N the product "
             "Q diag(w^N) Q^T is PSD and cannot reach lam < 0 at all). Use the SVD path for indefinite A.")
     return v
@@ -72,7 +83,7 @@ def convergence_step_bound(lam_max, depth) -> float:
     (The fixed point is linearly stable up to 2 eta*; chou.convergence measures both thresholds.)
     """
     n = _depth(depth)
-    lam = _positive_lam(lam_max)
+    lam = _positive_lam(lam_max, "lam_max")
     return 1.0 / (n * lam ** (2.0 - 2.0 / n))
 
 
@@ -92,7 +103,17 @@ def check_step(step, lam_max, depth, *, stacklevel: int = 3) -> float:
 # the recursion
 # --------------------------------------------------------------------------------------------
 def recursion_step(w, lam, depth: int, step: float):
-    """One GD step of the scalar recursion w + eta w^(N-1) (lam - w^N) (arrays broadcast)."""
+    """One GD step of the scalar recursion w + eta w^(N-1) (lam - w^N) (arrays broadcast).
+
+    >>> float(recursion_step(0.5, 1.0, 2, 0.1))  # 0.5 + 0.1 * 0.5 * (1 - 0.25)
+    0.5375
+    """
+    w, lam = as_finite_array(w, "w"), as_finite_array(lam, "lam")
+    depth, step = check_depth(depth), check_positive(step, "step")
+    try:
+        np.broadcast_shapes(w.shape, lam.shape)
+    except ValueError:
+        raise ShapeError(f"w and lam must broadcast together, got shapes {w.shape} and {lam.shape}") from None
     return w + step * w ** (depth - 1) * (lam - w**depth)
 
 
@@ -122,9 +143,10 @@ def scalar_recursion(lam, depth, *, alpha, step, steps: int, warn: bool = True) 
 
     n = _depth(depth)
     lam = np.atleast_1d(as_finite_array(lam, "lam")).astype(np.float64)
-    if lam.ndim != 1:
-        raise ShapeError(f"lam must be a scalar or a 1-D spectrum, got shape {lam.shape}")
+    if lam.ndim != 1 or lam.size == 0:
+        raise ShapeError(f"lam must be a scalar or a non-empty 1-D spectrum, got shape {lam.shape}")
     a = check_positive(alpha, "alpha")
+    warn = check_bool(warn, "warn")
     if warn and np.any(lam > 0):
         eta = check_step(step, lam.max(), n)
     else:
@@ -151,6 +173,7 @@ def measured_switch_on(lam, depth, *, alpha, step, theta, max_steps: int = 10_00
     th = _theta(theta)
     a = check_positive(alpha, "alpha")
     eta = check_positive(step, "step")
+    max_steps = check_int(max_steps, "max_steps", low=1)
     target = (th * lam) ** (1.0 / n)
     if a >= target:
         raise InvalidArgument(f"alpha = {a:g} must be below the switch-on level (theta lam)^(1/N) = {target:g}")
@@ -263,8 +286,18 @@ def switch_on_bounds(lam, depth, *, alpha, step, theta) -> SwitchOnBounds:
 # effective rank over a box, enclosures, intervals
 # --------------------------------------------------------------------------------------------
 def erank_rows(x: np.ndarray) -> np.ndarray:
-    """Effective rank exp(H(x/sum x)) of every row of a non-negative array (0 ln 0 = 0)."""
-    x = np.asarray(x, dtype=np.float64)
+    """Effective rank exp(H(x/sum x)) of every row of a non-negative array (0 ln 0 = 0).
+
+    >>> erank_rows(np.array([[1.0, 1.0, 0.0], [2.0, 0.0, 0.0]]))
+    array([2., 1.])
+    """
+    x = as_real_array(x, "x")
+    if np.any(x < 0):
+        raise InvalidArgument(f"x must be non-negative (singular values or eigenvalues >= 0), got min {float(x.min()):g}")
+    return _erank_rows(x)
+
+
+def _erank_rows(x: np.ndarray) -> np.ndarray:
     tot = x.sum(axis=-1, keepdims=True)
     p = np.divide(x, tot, out=np.zeros_like(x), where=tot > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -280,8 +313,15 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
     max: H is Schur-concave, and for a fixed sum the water-filled vector clip(c, lo, hi) is
     majorised by every box vector with that sum, so the maximum is max_c H(clip(c, lo, hi)).
     """
-    lo = np.asarray(lo, dtype=np.float64)
-    hi = np.asarray(hi, dtype=np.float64)
+    lo, hi = as_vector(lo, "lo"), as_vector(hi, "hi")
+    if hi.shape != lo.shape:
+        raise ShapeError(f"lo and hi must have the same length, got {lo.size} and {hi.size}")
+    if np.any(lo < 0) or np.any(lo > hi):
+        raise InvalidArgument(f"lo and hi must satisfy 0 <= lo <= hi entrywise, got lo = {lo.tolist()}, hi = {hi.tolist()}")
+    return _erank_box_bounds(lo, hi)
+
+
+def _erank_box_bounds(lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
     d = lo.size
     if d > 16:
         raise InvalidArgument(f"vertex enumeration limited to 16 eigenvalues, got {d}")
@@ -290,14 +330,14 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
         bits = (np.arange(2**free.size)[:, None] >> np.arange(free.size)[None, :]) & 1
         verts = np.repeat(lo[None, :], bits.shape[0], axis=0)
         verts[:, free] = np.where(bits == 1, hi[free], lo[free])
-        emin = float(erank_rows(verts).min())
+        emin = float(_erank_rows(verts).min())
     else:
-        emin = float(erank_rows(lo[None, :])[0])
+        emin = float(_erank_rows(lo[None, :])[0])
     knots = np.unique(np.concatenate([lo, hi]))
     knots = knots[knots > 0]
     if knots.size == 0:
         return emin, emin
-    best = float(erank_rows(np.clip(knots[:, None], lo, hi)).max())
+    best = float(_erank_rows(np.clip(knots[:, None], lo, hi)).max())
     if knots.size > 1:
         # On [c0, c1] between consecutive knots the free coordinates equal c and the others are fixed
         # at f_i (lo_i or hi_i). With S_F = sum f_i, E_F = sum f_i ln f_i and S = S_F + m c,
@@ -313,7 +353,7 @@ def erank_box_bounds(lo, hi) -> tuple[float, float]:
         sf = f.sum(axis=1)
         cstar = np.where(sf > 0, np.exp(np.divide(flogf.sum(axis=1), sf, out=np.zeros_like(sf), where=sf > 0)), mid)
         cbest = np.clip(cstar, c0, c1)
-        best = max(best, float(erank_rows(np.clip(cbest[:, None], lo, hi)).max()))
+        best = max(best, float(_erank_rows(np.clip(cbest[:, None], lo, hi)).max()))
     return emin, max(best, emin)
 
 
@@ -326,7 +366,9 @@ def _enclosure_levels(lam: float, x0: float, n_levels: int) -> np.ndarray:
 def enclosure_breakpoints(lam, depth, *, alpha, step, n_levels: int = 40):
     """For one eigenvalue: levels theta_j and integers (first_j, last_j) with
     x_k < theta_j lam for k < first_j and x_k >= theta_j lam for k >= last_j (monotone regime)."""
-    n = depth
+    n, lam = _depth(depth), _positive_lam(lam)
+    alpha, step = check_positive(alpha, "alpha"), check_positive(step, "step")
+    n_levels = check_int(n_levels, "n_levels", low=1)
     x0 = alpha**n
     levels = _enclosure_levels(lam, x0, n_levels)
     levels = levels[levels * lam > x0 * (1 + 1e-9)]
@@ -390,6 +432,8 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
     lam = _check_spectrum(spectrum)
     a = check_positive(alpha, "alpha")
     dlt = check_positive(delta, "delta")
+    n_levels = check_int(n_levels, "n_levels", low=1)
+    rank_tol = check_real(rank_tol, "rank_tol", low=0.0, optional=True)
     if lam[0] <= 0:
         raise InvalidArgument("spectrum is identically zero: there is nothing to switch on")
     eta = check_step(step, lam[0], n)
@@ -402,7 +446,7 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
     x0 = a**n
     if x0 >= lam[rank - 1]:
         raise InvalidArgument(f"alpha^N = {x0:g} must be below lam_r = {lam[rank - 1]:g} (small initialisation)")
-    target = float(erank_rows(lam[None, :rank])[0])
+    target = float(_erank_rows(lam[None, :rank])[0])
     # per eigenvalue: piecewise-constant lo(k), hi(k)
     encl = []
     cuts = {0}
@@ -429,7 +473,7 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
             lo[i] = max(x0, li * reached.max()) if reached.size else x0
             below = levels[first > k]
             hi[i] = li * below.min() if below.size else li
-        emin[s], emax[s] = erank_box_bounds(lo, hi)
+        emin[s], emax[s] = _erank_box_bounds(lo, hi)
     ok_inner = (emin >= target - dlt) & (emax <= target + dlt)
     ok_outer = (emax >= target - dlt) & (emin <= target + dlt)
     ends = np.concatenate([breaks[1:] - 1, [np.iinfo(np.int64).max // 4]])
@@ -446,8 +490,18 @@ def predict_erank_intervals(spectrum, depth, *, alpha, step, rank: int, delta: f
 
 
 def measured_erank_interval(erank_values: np.ndarray, target: float, delta: float, inside: tuple[int, int] | None):
-    """The maximal run of |erank_k - target| <= delta (k = row index) that overlaps ``inside`` (or the longest run)."""
-    ok = np.abs(np.asarray(erank_values) - target) <= delta
+    """The maximal run of |erank_k - target| <= delta (k = row index) that overlaps ``inside`` (or the longest run).
+
+    >>> measured_erank_interval(np.array([1.0, 1.5, 1.55, 2.0]), 1.5, 0.1, None)
+    (1, 2)
+    """
+    values = as_vector(erank_values, "erank_values")
+    target, delta = check_real(target, "target"), check_positive(delta, "delta")
+    if inside is not None:
+        if isinstance(inside, (str, bytes)) or not hasattr(inside, "__len__") or len(inside) != 2:
+            raise InvalidArgument(f"inside must be None or a pair (first, last) of iterations, got {inside!r}")
+        inside = (check_int(inside[0], "inside[0]"), check_int(inside[1], "inside[1]"))
+    ok = np.abs(values - target) <= delta
     runs = _runs(ok)
     if not runs:
         return None
@@ -519,6 +573,7 @@ def early_stopping_interval(a=None, depth=3, *, alpha, step, rank: int, spectrum
     if (a is None) == (spectrum is None):
         raise InvalidArgument("pass exactly one of the matrix A and its spectrum")
     n = _depth(depth)
+    check_option(path, "path", ("auto", "symmetric", "svd"))
     if a is not None:
         _, lam, used = aligned_factors(a, n, alpha=alpha, path=path)
     else:

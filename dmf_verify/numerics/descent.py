@@ -7,9 +7,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dmf_verify.errors import DivergenceError, InvalidArgument
+from dmf_verify.errors import DivergenceError
 from dmf_verify.numerics.model import _check_loss_shape, _product, factor_gradients_from
-from dmf_verify.numerics.validation import check_factors, check_positive
+from dmf_verify.numerics.validation import (
+    check_callable,
+    check_factors,
+    check_int,
+    check_loss,
+    check_option,
+    check_positive,
+    check_real,
+)
+
+__all__ = ["DescentResult", "gradient_descent"]
 
 
 @dataclass
@@ -51,17 +61,29 @@ def gradient_descent(
     ``max_loss``, default 1e8 * (initial loss + 1)) raises :class:`DivergenceError` naming the
     step, or with ``on_divergence="return"`` ends the run with status ``"diverged"``.
     ``observe(factors, W)`` may return extra scalars to record at each recorded step.
+
+    Arguments: ``step`` finite > 0; ``steps`` and ``record_every`` integers >= 0 (0: record
+    nothing); ``tol`` None or finite >= 0; ``max_loss`` None or > 0 (inf: only a non-finite
+    loss counts as divergence).
+
+    >>> from dmf_verify.numerics.losses import FrobeniusLoss
+    >>> r = gradient_descent(FrobeniusLoss(np.array([[2.0]])), [np.array([[1.0]])], step=0.5, steps=1)
+    >>> r.product, r.loss  # w <- 1 - 0.5 (1 - 2) = 1.5; 1/2 (1.5 - 2)^2
+    (array([[1.5]]), 0.125)
     """
     fs = [f.copy() for f in check_factors(factors)]
+    check_loss(loss)
     eta = check_positive(step, "step")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise InvalidArgument(f"steps must be a non-negative integer, got {steps!r}")
-    if on_divergence not in ("raise", "return"):
-        raise InvalidArgument(f"on_divergence must be 'raise' or 'return', got {on_divergence!r}")
+    steps = check_int(steps, "steps", low=0)
+    tol = check_real(tol, "tol", low=0.0, optional=True)
+    record_every = check_int(record_every, "record_every", low=0)
+    check_callable(observe, "observe", optional=True)
+    on_divergence = check_option(on_divergence, "on_divergence", ("raise", "return"))
+    max_loss = check_real(max_loss, "max_loss", low=0.0, low_open=True, allow_inf=True, optional=True)
     w = _product(fs)
     _check_loss_shape(loss, w)
     value = loss.value(w)
-    limit = 1e8 * (abs(value) + 1.0) if max_loss is None else float(max_loss)
+    limit = 1e8 * (abs(value) + 1.0) if max_loss is None else max_loss
     rec: dict[str, list] = {"step": [], "loss": []}
 
     def record(k: int, w: np.ndarray, value: float) -> None:

@@ -4,7 +4,7 @@ Every loss has ``shape`` (the shape of W), ``value(W)``, ``gradient(W)`` and ``r
 Scaling is explicit: ``reduction`` is ``"sum"`` or ``"mean"`` over measurements and ``half``
 puts the factor 1/2 in front, so
 
-* sensing, ``reduction="sum", half=True`` (THEORY.md §1):  l = 1/2 sum_i (<A_i, W> - y_i)^2;
+* sensing, ``reduction="sum", half=True`` (Arora et al. 2019):  l = 1/2 sum_i (<A_i, W> - y_i)^2;
 * Soltanolkotabi et al.: ``reduction="mean", half=True``: l = 1/(2m) sum_i (...)^2;
 * the public code of Arora et al. (completion): ``reduction="mean", half=False``:
   l = 1/m sum_(a,b in Omega) (W_ab - y_ab)^2.
@@ -19,12 +19,23 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument, ShapeError
-from dmf_verify.numerics.validation import as_finite_array, as_matrix
+from dmf_verify.numerics.validation import (
+    as_index_array,
+    as_matrix,
+    as_real_array,
+    check_bool,
+    check_int,
+    check_option,
+    check_seed,
+    check_shape,
+)
+
+__all__ = ["CompletionLoss", "FrobeniusLoss", "Loss", "SensingLoss", "random_completion", "random_sensing"]
 
 
 def _weight(reduction: str, half: bool, m: int) -> float:
-    if reduction not in ("sum", "mean"):
-        raise InvalidArgument(f"reduction must be 'sum' or 'mean', got {reduction!r}")
+    reduction = check_option(reduction, "reduction", ("sum", "mean"))
+    half = check_bool(half, "half")
     w = 1.0 if reduction == "sum" else 1.0 / m
     return 0.5 * w if half else w
 
@@ -41,9 +52,12 @@ class Loss:
         raise NotImplementedError
 
     def _check(self, w: np.ndarray) -> np.ndarray:
-        w = np.asarray(w, dtype=np.float64)
+        # real dtype and shape only: a non-finite W (a diverging iteration) gives a non-finite
+        # value, which the callers detect and report as divergence
+        w = as_real_array(w, "w", finite=False, nonempty=False)
         if w.shape != tuple(self.shape):
-            raise ShapeError(f"W has shape {w.shape} but {type(self).__name__} expects {tuple(self.shape)}")
+            raise ShapeError(f"w (the end-to-end matrix W) has shape {w.shape} but {type(self).__name__} "
+                             f"expects {tuple(self.shape)}")
         return w
 
 
@@ -52,6 +66,10 @@ class SensingLoss(Loss):
     """l(W) = c * sum_i (<A_i, W> - y_i)^2 with A given as an (m, d, d') array.
 
     Internally A is kept as an (m, d*d') matrix, so value and gradient are two mat-vecs.
+
+    >>> loss = SensingLoss(np.array([[[1.0, 0.0], [0.0, 2.0]]]), [1.0])
+    >>> loss.value(np.eye(2)), loss.gradient(np.eye(2)).tolist()  # 1/2 (1 + 2 - 1)^2; 2 A
+    (2.0, [[2.0, 0.0], [0.0, 4.0]])
     """
 
     A: np.ndarray
@@ -62,10 +80,11 @@ class SensingLoss(Loss):
     weight: float = field(init=False)
 
     def __post_init__(self):
-        a = as_finite_array(self.A, "measurement matrices A")
-        if a.ndim != 3:
-            raise ShapeError(f"A must have shape (m, d, d'), got {a.shape}")
-        y = as_finite_array(self.y, "measurements y").reshape(-1)
+        a = as_real_array(self.A, "A (the measurement matrices)", ndim=3, nonempty=False)
+        if min(a.shape) < 1:
+            raise ShapeError(f"A (the measurement matrices) must have shape (m, d, d') with m, d, d' >= 1, "
+                             f"got {a.shape}")
+        y = as_real_array(self.y, "y (the measurements)", nonempty=False).reshape(-1)
         if y.size != a.shape[0]:
             raise ShapeError(f"y has {y.size} entries but A holds {a.shape[0]} measurement matrices")
         self.A, self.y = a, y
@@ -97,6 +116,9 @@ class CompletionLoss(Loss):
     """Matrix completion: l(W) = c * sum_((a,b) in Omega) (W_ab - y_ab)^2.
 
     Defaults to the *mean* without 1/2 as in the public code of Arora et al.
+
+    >>> CompletionLoss([0], [1], [3.0], shape=(2, 2)).value(np.ones((2, 2)))  # (1 - 3)^2
+    4.0
     """
 
     rows: np.ndarray
@@ -108,22 +130,25 @@ class CompletionLoss(Loss):
     weight: float = field(init=False)
 
     def __post_init__(self):
-        self.rows = np.asarray(self.rows, dtype=np.intp).reshape(-1)
-        self.cols = np.asarray(self.cols, dtype=np.intp).reshape(-1)
-        self.values = as_finite_array(self.values, "observed values").reshape(-1)
-        self.shape = (int(self.shape[0]), int(self.shape[1]))
+        self.rows = as_index_array(self.rows, "rows")
+        self.cols = as_index_array(self.cols, "cols")
+        self.values = as_real_array(self.values, "values (the observed entries)", nonempty=False).reshape(-1)
+        self.shape = check_shape(self.shape, "shape")
         if not (self.rows.size == self.cols.size == self.values.size):
             raise ShapeError(
                 f"rows, cols and values must have equal lengths, got {self.rows.size}, {self.cols.size}, {self.values.size}"
             )
         if self.rows.size == 0:
-            raise InvalidArgument("matrix completion needs at least one observed entry")
-        if self.shape[0] < 1 or self.shape[1] < 1:
-            raise ShapeError(f"shape must be positive, got {self.shape}")
-        if self.rows.min() < 0 or self.rows.max() >= self.shape[0] or self.cols.min() < 0 or self.cols.max() >= self.shape[1]:
-            raise ShapeError(f"observed indices fall outside a {self.shape} matrix")
-        if np.unique(self.rows * self.shape[1] + self.cols).size != self.rows.size:
-            raise InvalidArgument("observed entries must be distinct (an entry is listed twice)")
+            raise InvalidArgument("rows, cols and values are empty: matrix completion needs at least one observed entry")
+        for name, idx, n in (("rows", self.rows, self.shape[0]), ("cols", self.cols, self.shape[1])):
+            if idx.min() < 0 or idx.max() >= n:
+                bad = int(idx[(idx < 0) | (idx >= n)][0])
+                raise ShapeError(f"{name} must lie in [0, {n - 1}] for a {self.shape} matrix, got {bad}")
+        flat = self.rows * self.shape[1] + self.cols
+        uniq, counts = np.unique(flat, return_counts=True)
+        if uniq.size != self.rows.size:
+            r, c = divmod(int(uniq[counts > 1][0]), self.shape[1])
+            raise InvalidArgument(f"observed entries (rows[i], cols[i]) must be distinct: ({r}, {c}) is listed twice")
         self.weight = _weight(self.reduction, self.half, self.rows.size)
 
     @property
@@ -152,13 +177,18 @@ class CompletionLoss(Loss):
 
 @dataclass(eq=False)
 class FrobeniusLoss(Loss):
-    """Estimation (Chou et al.): l(W) = 1/2 ||W - target||_F^2 (``half=False`` drops the 1/2)."""
+    """Estimation (Chou et al.): l(W) = 1/2 ||W - target||_F^2 (``half=False`` drops the 1/2).
+
+    >>> FrobeniusLoss(np.eye(2)).value(np.zeros((2, 2)))
+    1.0
+    """
 
     target: np.ndarray
     half: bool = True
 
     def __post_init__(self):
         self.target = as_matrix(self.target, "target")
+        self.half = check_bool(self.half, "half")
         self.shape = self.target.shape
 
     def residual(self, w) -> np.ndarray:
@@ -178,12 +208,14 @@ def random_sensing(shape, m: int, *, ground_truth=None, seed: int = 0, reduction
 
     Without ``ground_truth`` the y_i are drawn i.i.d. N(0, 1) (a generic, not necessarily
     realizable, loss).
-    """
-    from dmf_verify.numerics.validation import check_seed
 
-    d, dp = int(shape[0]), int(shape[1])
-    if m < 1:
-        raise InvalidArgument(f"m must be >= 1, got {m}")
+    >>> random_sensing((2, 3), 4, seed=0).A.shape
+    (4, 2, 3)
+    """
+    d, dp = check_shape(shape, "shape")
+    m = check_int(m, "m", low=1)
+    symmetric = check_bool(symmetric, "symmetric")
+    _weight(reduction, half, m)
     rng = np.random.default_rng(check_seed(seed))
     a = rng.standard_normal((m, d, dp))
     if symmetric:
@@ -202,13 +234,15 @@ def random_sensing(shape, m: int, *, ground_truth=None, seed: int = 0, reduction
 
 def random_completion(ground_truth, m: int, *, seed: int = 0, reduction: str = "mean",
                       half: bool = False) -> CompletionLoss:
-    """Observe ``m`` distinct entries of ``ground_truth`` chosen uniformly without replacement."""
-    from dmf_verify.numerics.validation import check_seed
+    """Observe ``m`` distinct entries of ``ground_truth`` chosen uniformly without replacement.
 
+    >>> random_completion(np.eye(3), 9, seed=0).value(np.eye(3))
+    0.0
+    """
     gt = as_matrix(ground_truth, "ground_truth")
     total = gt.size
-    if not 1 <= m <= total:
-        raise InvalidArgument(f"m must satisfy 1 <= m <= {total} (entries of a {gt.shape} matrix), got {m}")
+    m = check_int(m, "m", low=1, high=total)
+    _weight(reduction, half, m)
     rng = np.random.default_rng(check_seed(seed))
     idx = rng.choice(total, size=m, replace=False)
     rows, cols = np.unravel_index(idx, gt.shape)

@@ -36,7 +36,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument, ShapeError, SolverError
-from dmf_verify.numerics.validation import as_finite_array, check_positive
+from dmf_verify.numerics.validation import (
+    as_finite_array,
+    as_matrix,
+    as_real_array,
+    check_bool,
+    check_int,
+    check_positive,
+    check_seed,
+    check_tolerance,
+)
 
 __all__ = [
     "NuclearNormResult",
@@ -93,7 +102,7 @@ class _Operator:
             self.y = loss.values
         else:
             raise InvalidArgument(
-                f"min_nuclear_norm needs a SensingLoss or CompletionLoss, got {type(loss).__name__}")
+                f"loss must be a SensingLoss or CompletionLoss, got {type(loss).__name__}")
         self.shape = tuple(loss.shape)
 
     def apply(self, w: np.ndarray) -> np.ndarray:
@@ -177,6 +186,8 @@ def min_nuclear_norm(loss, *, psd: bool = False, eps: float = 1e-9, max_iters: i
     import scipy.sparse as sps
 
     op = _Operator(loss)
+    psd, allow_inaccurate, verbose = (check_bool(v, n) for v, n in ((psd, "psd"), (allow_inaccurate, "allow_inaccurate"),
+                                                                    (verbose, "verbose")))
     eps = check_positive(eps, "eps")
     if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) or max_iters < 1:
         raise InvalidArgument(f"max_iters must be a positive integer, got {max_iters!r}")
@@ -260,7 +271,9 @@ def joint_eigenbasis(a, *, tol: float = 1e-9, seed: int = 0) -> tuple[np.ndarray
     offending index when some A_i is not symmetric or two of them do not commute (relative to
     ``tol``).
     """
-    a = as_finite_array(a, "measurement matrices A")
+    a = as_real_array(a, "a (the measurement matrices A)")
+    tol = check_tolerance(tol, "tol")
+    seed = check_seed(seed)
     if a.ndim != 3 or a.shape[1] != a.shape[2]:
         raise ShapeError(f"A must have shape (m, d, d) with square A_i, got {a.shape}")
     m, d, _ = a.shape
@@ -302,9 +315,8 @@ def min_nuclear_norm_commuting(eigenvalues: np.ndarray, y: np.ndarray, *, psd: b
     """
     from scipy.optimize import linprog
 
-    lam = as_finite_array(eigenvalues, "eigenvalues")
-    if lam.ndim != 2:
-        raise ShapeError(f"eigenvalues must have shape (m, d), got {lam.shape}")
+    lam = as_matrix(eigenvalues, "eigenvalues")
+    psd = check_bool(psd, "psd")
     y = as_finite_array(y, "y").reshape(-1)
     m, d = lam.shape
     if y.size != m:
@@ -344,6 +356,7 @@ def min_nuclear_norm_commuting_matrices(a, y, *, psd: bool, tol: float = 1e-9) -
     Finds the shared eigenbasis (raising on non-symmetric or non-commuting input) and returns
     ``W = V diag(x) V^T`` in the original coordinates.
     """
+    check_bool(psd, "psd")
     v, lam = joint_eigenbasis(a, tol=tol)
     r = min_nuclear_norm_commuting(lam, y, psd=psd)
     x = r.eigenvalues
@@ -372,11 +385,8 @@ def random_commuting_sensing(d: int, m: int, *, seed: int = 0, spectrum=None):
     Returns (loss, V, lam, W_gt) with ``loss`` a 1/2-sum :class:`SensingLoss`.
     """
     from dmf_verify.numerics.losses import SensingLoss
-    from dmf_verify.numerics.validation import check_seed
 
-    if isinstance(d, bool) or int(d) != d or d < 1 or isinstance(m, bool) or int(m) != m or m < 1:
-        raise InvalidArgument(f"d and m must be positive integers, got d={d!r}, m={m!r}")
-    d, m = int(d), int(m)
+    d, m = check_int(d, "d", low=1), check_int(m, "m", low=1)
     rng = np.random.default_rng(check_seed(seed))
     v, r = np.linalg.qr(rng.standard_normal((d, d)))
     v = v * np.sign(np.diag(r))

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument, ShapeError, UndefinedError
-from dmf_verify.numerics.validation import as_finite_array, as_matrix, check_depth
+from dmf_verify.errors import ShapeError, UndefinedError
+from dmf_verify.numerics.validation import as_matrix, as_vector, check_bool, check_depth, check_real, check_tolerance
 
 
 def _check_distinct(s: np.ndarray, depth: int, rtol: float) -> np.ndarray:
@@ -32,7 +32,7 @@ def _check_distinct(s: np.ndarray, depth: int, rtol: float) -> np.ndarray:
     for r in range(a.size):
         if a[r] <= rtol * scale:
             raise UndefinedError(
-                f"Lemma 2 is undefined: singular value sigma_{r + 1} = {s[r]:.3e} is zero "
+                f"Lemma 2 is undefined: singular value s[{r}] = sigma_{r + 1} = {s[r]:.3e} is zero "
                 f"(|sigma| <= {rtol:.1e} * max|sigma| = {rtol * scale:.3e})")
     p = (a * a) ** (1.0 / depth)
     pscale = float(p.max())
@@ -40,7 +40,8 @@ def _check_distinct(s: np.ndarray, depth: int, rtol: float) -> np.ndarray:
         for q in range(r + 1, a.size):
             if abs(p[r] - p[q]) <= rtol * pscale:
                 raise UndefinedError(
-                    f"Lemma 2 is undefined: |sigma_{r + 1}| = {a[r]:.6e} and |sigma_{q + 1}| = {a[q]:.6e} are "
+                    f"Lemma 2 is undefined: s has repeated values |sigma_{r + 1}| = {a[r]:.6e} and "
+                    f"|sigma_{q + 1}| = {a[q]:.6e} "
                     f"repeated (relative gap {abs(a[r] - a[q]) / scale:.1e} <= {rtol:.1e})")
     return p
 
@@ -58,18 +59,20 @@ def lemma2_rates(u, s, v, grad, depth: int, *, projection: bool = True,
     """
     u = as_matrix(u, "U")
     v = as_matrix(v, "V")
-    g = as_matrix(grad, "gradient")
-    s = as_finite_array(s, "singular values").reshape(-1)
+    g = as_matrix(grad, "grad")
+    s = as_vector(s, "s")
     n = check_depth(depth)
+    projection = check_bool(projection, "projection")
+    projection_exponent = check_real(projection_exponent, "projection_exponent", optional=True)
+    gap_exponent = check_real(gap_exponent, "gap_exponent", optional=True)
+    rtol = check_tolerance(rtol, "rtol")
     d, k = u.shape
     dp = v.shape[0]
     if s.size != k or v.shape[1] != k or k != min(d, dp):
         raise ShapeError(f"need U (d, k), s (k,), V (d', k) with k = min(d, d'); got U {u.shape}, "
                          f"s {s.shape}, V {v.shape}")
     if g.shape != (d, dp):
-        raise ShapeError(f"gradient has shape {g.shape}, expected {(d, dp)}")
-    if not rtol > 0:
-        raise InvalidArgument(f"rtol must be > 0, got {rtol}")
+        raise ShapeError(f"grad has shape {g.shape}, expected {(d, dp)} from u {u.shape} and v {v.shape}")
     _check_distinct(s, n, rtol)
     ge = 1.0 / n if gap_exponent is None else float(gap_exponent)
     p = (s * s) ** ge
@@ -104,6 +107,13 @@ def lemma2_rates_at(w, grad, depth: int, *, reference=None, **options) -> tuple[
 
 
 def off_diagonal_mass(u, v, grad) -> float:
-    """||offdiag(U^T G V)||_F: the gradient's weight on u_r v_{r'}^T, r != r' (Corollary 1)."""
-    gh = as_matrix(u, "U").T @ as_matrix(grad, "gradient") @ as_matrix(v, "V")
+    """||offdiag(U^T G V)||_F: the gradient's weight on u_r v_{r'}^T, r != r' (Corollary 1).
+
+    >>> off_diagonal_mass(np.eye(2), np.eye(2), np.array([[1.0, 3.0], [4.0, 2.0]]))  # ||(3, 4)||
+    5.0
+    """
+    u, v, g = as_matrix(u, "u"), as_matrix(v, "v"), as_matrix(grad, "grad")
+    if g.shape != (u.shape[0], v.shape[0]) or u.shape[1] != v.shape[1]:
+        raise ShapeError(f"need u (d, k), v (d', k) and grad (d, d'); got u {u.shape}, v {v.shape}, grad {g.shape}")
+    gh = u.T @ g @ v
     return float(np.linalg.norm(gh - np.diag(np.diag(gh))))

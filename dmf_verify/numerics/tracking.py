@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument, ShapeError
-from dmf_verify.numerics.validation import as_finite_array
+from dmf_verify.numerics.validation import as_finite_array, as_real_array, check_matrix_pair, check_real
 
 
 @dataclass
@@ -56,19 +56,28 @@ class TrackedSVD:
         return -np.sort(-np.abs(self.S), axis=1)
 
 
+def _iterable(products):
+    if products is None or isinstance(products, (str, bytes)) or not hasattr(products, "__iter__"):
+        raise InvalidArgument(f"products must be an array (T, d, d') or a sequence of matrices, got {products!r:.60}")
+    return products
+
+
 def _products_array(products) -> np.ndarray:
     if isinstance(products, np.ndarray):
         arr = products
     else:
         try:
-            arr = np.stack([np.asarray(p, dtype=np.float64) for p in products])
+            arr = np.stack([as_real_array(p, f"products[{i}]", finite=False, nonempty=False)
+                            for i, p in enumerate(_iterable(products))])
         except ValueError as exc:
-            raise ShapeError(f"all matrices of the trajectory must share one shape ({exc})") from None
-    arr = as_finite_array(arr, "trajectory")
+            if isinstance(exc, InvalidArgument):
+                raise
+            raise ShapeError(f"products: all matrices of the trajectory must share one shape ({exc})") from None
+    arr = as_finite_array(arr, "products")
     if arr.ndim != 3:
-        raise ShapeError(f"a trajectory must have shape (T, d, d'), got {arr.shape}")
+        raise ShapeError(f"products (a trajectory) must have shape (T, d, d'), got {arr.shape}")
     if arr.shape[0] < 1 or arr.shape[1] < 1 or arr.shape[2] < 1:
-        raise ShapeError(f"empty trajectory: shape {arr.shape}")
+        raise ShapeError(f"products is an empty trajectory: shape {arr.shape}")
     return arr
 
 
@@ -100,10 +109,8 @@ def track_svd(products, *, reference=None, cluster_rtol: float = 1e-9,
     reliably (a matched combined overlap (|u.u'| + |v.v'|)/2 below ``min_overlap``).
     """
     ws = _products_array(products)
-    if not 0 < min_overlap < 1:
-        raise InvalidArgument(f"min_overlap must lie in (0, 1), got {min_overlap}")
-    if not cluster_rtol >= 0:
-        raise InvalidArgument(f"cluster_rtol must be >= 0, got {cluster_rtol}")
+    min_overlap = check_real(min_overlap, "min_overlap", low=0.0, high=1.0, low_open=True, high_open=True)
+    cluster_rtol = check_real(cluster_rtol, "cluster_rtol", low=0.0)
     from scipy.optimize import linear_sum_assignment
 
     t_count, d, dp = ws.shape
@@ -116,7 +123,7 @@ def track_svd(products, *, reference=None, cluster_rtol: float = 1e-9,
     worst = 1.0
     prev = None
     if reference is not None:
-        u0, v0 = (np.asarray(x, dtype=np.float64) for x in reference)
+        u0, v0 = check_matrix_pair(reference, "reference")
         if u0.shape != (d, k) or v0.shape != (dp, k):
             raise ShapeError(f"reference must be (U, V) with shapes {(d, k)} and {(dp, k)}, got {u0.shape}, {v0.shape}")
         prev = (u0, v0)
