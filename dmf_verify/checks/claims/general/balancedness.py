@@ -6,17 +6,22 @@ from __future__ import annotations
 import numpy as np
 
 from dmf_verify.checks.claim import Claim, Measurement
+from dmf_verify.checks.deferred import deferred
 from dmf_verify.checks.instances import completion_loss, sensing_loss
 from dmf_verify.numerics.descent import gradient_descent
-from dmf_verify.numerics.flow import integrate_factor_flow
 from dmf_verify.numerics.model import factor_gradients, imbalance, random_factors
-from dmf_verify.theory.balancedness import balancedness
+
+# imported when used: scipy's integrators (flow) and sympy (derive) cost ~1 s at start-up, and
+# `dmf-verify check balancedness.gd` needs neither
+balancedness = deferred("dmf_verify.theory.balancedness:balancedness")
 
 DEPTHS = (2, 3, 4)
 DIMS = {2: [3, 5, 4], 3: [3, 5, 2, 4], 4: [3, 4, 5, 6, 4]}  # non-square, widths below and above min
 
 
 def _flow_drift(seed: int, layer_rates=None) -> Measurement:
+    from dmf_verify.numerics.flow import integrate_factor_flow
+
     loss = sensing_loss((4, 3), 6, seed=seed)
     worst, per_depth = 0.0, {}
     for depth in DEPTHS:
