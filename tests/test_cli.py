@@ -89,6 +89,7 @@ BAD_OPTIONS = [
     (["report", "--format", "pdf"], "--format", "invalid choice"),
     (["derive", "balancedness.gd", "--format", "html"], "--format", "invalid choice"),
     (["list", "--colour"], "unrecognized arguments", "--colour"),
+    (["falsify", "theorem3.tangent", "--seed", "1", "--database"], "--database", "not allowed with argument --seed"),
 ]
 
 

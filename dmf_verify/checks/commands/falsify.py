@@ -72,7 +72,9 @@ def search(target, *, budget: int = 200, seed: int = 0, progress=None, database=
     """Run the hypothesis search for one target; returns the worst instance and statistics.
 
     ``database``: a directory for hypothesis's example database (earlier runs' best examples are
-    replayed first), or None (default: nothing is stored, the run depends only on the seed).
+    replayed first; hypothesis does not use a database for a seeded test, so ``seed`` is then not
+    used and the result's ``seed`` is None), or None (default: nothing is stored, the run depends
+    only on ``seed``).
     """
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
@@ -92,10 +94,14 @@ def search(target, *, budget: int = 200, seed: int = 0, progress=None, database=
     state = {"worst": None, "error": -math.inf, "details": {}, "n": 0, "errors": [], "failures": 0}
     start = time.perf_counter()
 
-    @hseed(seed)
-    @settings(max_examples=budget, deadline=None, database=db, derandomize=False,
-              phases=phases, suppress_health_check=list(HealthCheck))
-    @given(target.strategy())
+    def decorate(test):
+        test = given(target.strategy())(test)
+        test = settings(max_examples=budget, deadline=None, database=db, derandomize=False,
+                        phases=phases, suppress_health_check=list(HealthCheck))(test)
+        # hypothesis ignores its database for a seeded test, so a database run is not seeded
+        return hseed(seed)(test) if db is None else test
+
+    @decorate
     def run(instance):
         state["n"] += 1
         try:
@@ -117,7 +123,8 @@ def search(target, *, budget: int = 200, seed: int = 0, progress=None, database=
     run()
     errs = sorted(state["errors"])
     return {
-        "target": target.name, "claims": list(target.claims), "budget": budget, "seed": seed,
+        "target": target.name, "claims": list(target.claims), "budget": budget,
+        "seed": seed if db is None else None, "database": None if db is None else str(database),
         "examples": state["n"], "failures": state["failures"],
         "failure_examples": state.get("failure_examples", [])[:3],
         "seconds": time.perf_counter() - start, "tolerance": target.tolerance,
@@ -133,7 +140,8 @@ def search(target, *, budget: int = 200, seed: int = 0, progress=None, database=
 
 def _print(res: dict) -> None:
     print(f"\n== {res['target']} (claims: {', '.join(res['claims'])})")
-    print(f"   {res['examples']} examples in {res['seconds']:.1f} s (budget {res['budget']}, seed {res['seed']}), "
+    how = f"seed {res['seed']}" if res.get("database") is None else f"database {res['database']}"
+    print(f"   {res['examples']} examples in {res['seconds']:.1f} s (budget {res['budget']}, {how}), "
           f"{res['failures']} raised")
     for f in res["failure_examples"]:
         print(f"   raised: {f}")
@@ -163,7 +171,7 @@ def _cmd(args) -> int:
     home = hypothesis_home()
     database = None
     if args.database is not None:
-        database = home / "examples" if args.database == _CACHE else Path(args.database)
+        database = home / "examples" if args.database is _CACHE else Path(args.database)
         database.mkdir(parents=True, exist_ok=True)
     results = []
     with hypothesis_storage(home):
@@ -181,7 +189,14 @@ def _cmd(args) -> int:
     return 1 if any(r["counterexample"] for r in results) else 0
 
 
-_CACHE = "<cache>"
+class _UserCache:
+    """``--database`` without DIR (not a string, so argparse does not pass it through ``type``)."""
+
+    def __repr__(self) -> str:
+        return "<user cache>"
+
+
+_CACHE = _UserCache()
 
 
 def add(sub) -> None:
@@ -194,11 +209,13 @@ def add(sub) -> None:
                    help="a target name or a claim id (every target attached to it); see --list")
     s.add_argument("--budget", type=int_option(min=1, max=BUDGET_MAX), default=200, metavar="N",
                    help=f"number of examples per target, 1..{BUDGET_MAX} (default 200)")
-    s.add_argument("--seed", type=seed_option, default=0, metavar="N", help="hypothesis seed (default 0)")
-    s.add_argument("--database", type=output_dir, nargs="?", const=_CACHE, default=None, metavar="DIR",
-                   help="keep hypothesis's example database in DIR (without DIR: the user cache, "
-                        "$XDG_CACHE_HOME/dmf-verify/hypothesis/examples) and replay earlier runs' best examples; "
-                        "default: none, so a run depends only on --seed")
+    how = s.add_mutually_exclusive_group()
+    how.add_argument("--seed", type=seed_option, default=0, metavar="N",
+                     help="hypothesis seed: the run depends only on it and --budget (default 0)")
+    how.add_argument("--database", type=output_dir, nargs="?", const=_CACHE, default=None, metavar="DIR",
+                     help="keep hypothesis's example database in DIR (without DIR: the user cache, "
+                          "$XDG_CACHE_HOME/dmf-verify/hypothesis/examples) and replay earlier runs' best examples "
+                          "first; the search is then not seeded (default: no database)")
     s.add_argument("--list", action="store_true", help="list the targets and the claims they attack")
     s.add_argument("--json", action="store_true", help="print the results as JSON to standard output")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress lines on standard error")
