@@ -307,7 +307,7 @@ def balanced_factorizations(draw, depth: int | None = None, shape: tuple[int, in
                             scale: float | None = None, hidden: tuple[int, ...] | None = None, *,
                             max_depth: int = 4, max_dim: int = 4,
                             spectrum: tuple[float, ...] | None = None) -> BalancedFactorization:
-    """Balanced factorizations (THEORY.md §1) with a full-rank, well-separated product.
+    """Balanced factorizations (Arora et al. 2019, eq. 5) with a full-rank, well-separated product.
 
     Pin ``depth``, ``shape``, ``scale`` (the product's singular values are ``scale * spectrum``)
     or ``hidden`` widths, or let them be drawn. Drawn hidden widths are min(shape) + {0, 1}.

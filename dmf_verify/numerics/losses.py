@@ -4,7 +4,7 @@ Every loss has ``shape`` (the shape of W), ``value(W)``, ``gradient(W)`` and ``r
 Scaling is explicit: ``reduction`` is ``"sum"`` or ``"mean"`` over measurements and ``half``
 puts the factor 1/2 in front, so
 
-* sensing, ``reduction="sum", half=True`` (THEORY.md §1):  l = 1/2 sum_i (<A_i, W> - y_i)^2;
+* sensing, ``reduction="sum", half=True`` (Arora et al. 2019, Section 2):  l = 1/2 sum_i (<A_i, W> - y_i)^2;
 * Soltanolkotabi et al.: ``reduction="mean", half=True``: l = 1/(2m) sum_i (...)^2;
 * the public code of Arora et al. (completion): ``reduction="mean", half=False``:
   l = 1/m sum_(a,b in Omega) (W_ab - y_ab)^2.

@@ -1,6 +1,6 @@
 """Deep matrix factorization W = W_N ... W_1: product, per-factor gradients, initializations.
 
-Conventions (THEORY.md §1): ``factors = [W_1, ..., W_N]`` with ``W_j`` of shape
+Conventions (docs/theory.md, setting and notation): ``factors = [W_1, ..., W_N]`` with ``W_j`` of shape
 ``(d_j, d_{j-1})``; the end-to-end matrix is ``W = W_N ... W_1`` of shape ``(d_N, d_0)``.
 The gradient of phi(W_1..W_N) = l(W) w.r.t. a factor is
 ``(W_N ... W_{j+1})^T grad_l(W) (W_{j-1} ... W_1)^T``.
@@ -114,7 +114,7 @@ def require_balanced(factors: Sequence[np.ndarray], *, rtol: float = 1e-10) -> N
         raise NotBalancedError(
             f"factors are not balanced: max_j ||W_(j+1)^T W_(j+1) - W_j W_j^T||_F / max_j ||W_j||_F^2 "
             f"= {rel:.3e} exceeds rtol = {rtol:.1e} (this routine assumes balanced initialization, "
-            "THEORY.md §1; build one with balanced_factors)",
+            "Arora et al. 2019, eq. 5; build one with balanced_factors)",
             imbalance=rel,
         )
 
@@ -125,7 +125,7 @@ def _orthonormal_columns(rng: np.random.Generator, n: int, k: int) -> np.ndarray
 
 
 def balanced_factors(end_to_end, depth: int, *, hidden=None, seed: int = 0) -> list[np.ndarray]:
-    """A balanced factorization whose product is ``end_to_end`` (THEORY.md §1).
+    """A balanced factorization whose product is ``end_to_end`` (Arora et al. 2019, eq. 5).
 
     From a compact SVD W = U S V^T (k = min(d, d') columns):
     W_N = U S^(1/N) Q_(N-1)^T, W_j = Q_j S^(1/N) Q_(j-1)^T, W_1 = Q_1 S^(1/N) V^T with random

@@ -1,4 +1,4 @@
-"""Balancedness (Arora et al. 2019 eq. 5; THEORY.md §1): conserved by gradient flow, and
+"""Balancedness (Arora et al. 2019, eq. 5; docs/theory.md): conserved by gradient flow, and
 changed by exactly eta^2 (G_{j+1}^T G_{j+1} - G_j G_j^T) by one gradient-descent step."""
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def _control_min(measure):
 CLAIMS = [
     Claim(
         id="balancedness.flow",
-        source="Arora et al. 2019, eq. 5 and Arora, Cohen & Hazan 2018 (THEORY.md §1, B1)",
+        source="Arora et al. 2019, eq. 5 and Section 3 (balanced initialization; conservation under gradient flow "
+               "after Arora, Cohen & Hazan 2018)",
         statement=r"\frac{d}{dt}\left(W_{j+1}^\top W_{j+1} - W_j W_j^\top\right) = 0 \text{ under gradient flow}",
         verify=_flow_drift,
         control=_control_min(lambda seed: _flow_drift(seed, layer_rates=2.0)),
@@ -82,7 +83,8 @@ CLAIMS = [
     ),
     Claim(
         id="balancedness.gd",
-        source="THEORY.md §1, B2 (the O(eta) terms cancel)",
+        source="Arora et al. 2019, eq. 5, gradient-descent counterpart (exact eta^2 change per step; derived by this "
+               "project)",
         statement=r"D_j^{+} - D_j = \eta^2\left(G_{j+1}^\top G_{j+1} - G_j G_j^\top\right),\ D_j = W_{j+1}^\top W_{j+1} - W_j W_j^\top",
         verify=_gd_step_identity,
         control=_control_min(lambda seed: _gd_step_identity(seed, with_eta2=False)),
