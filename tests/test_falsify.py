@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from dmf_verify.checks.cli import main
 from dmf_verify.checks.commands.falsify import search
-from dmf_verify.checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
 from dmf_verify.checks.errors import UnknownClaimError
+from dmf_verify.checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
 
 
 def test_resolve_by_name_and_by_claim():

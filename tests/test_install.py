@@ -18,32 +18,32 @@ from pathlib import Path
 import pytest
 
 TEST_OWN = '''
-import checks, numerics, theory
-from pathlib import Path
+    import checks, numerics, theory
+    from pathlib import Path
 
-import dmf_verify
-from dmf_verify.numerics import balanced_factors
+    import dmf_verify
+    from dmf_verify.numerics import balanced_factors
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_own_modules_win():
-    for mod in (checks, numerics, theory):
-        assert Path(mod.__file__).resolve().is_relative_to(ROOT), mod.__file__
-        assert mod.OWNER == "the user's project"
-    assert numerics.balanced_factors() == "the user's own function"
+    ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_dmf_verify_next_to_them(dmf_seed):
-    import numpy as np
+    def test_own_modules_win():
+        for mod in (checks, numerics, theory):
+            assert Path(mod.__file__).resolve().is_relative_to(ROOT), mod.__file__
+            assert mod.OWNER == "the user's project"
+        assert numerics.balanced_factors() == "the user's own function"
 
-    assert Path(dmf_verify.__file__).resolve().parent.name == "dmf_verify"
-    fs = balanced_factors(np.diag([2.0, 1.0]), depth=2, seed=dmf_seed)
-    assert np.allclose(fs[1] @ fs[0], np.diag([2.0, 1.0]))
+
+    def test_dmf_verify_next_to_them(dmf_seed):
+        import numpy as np
+
+        assert Path(dmf_verify.__file__).resolve().parent.name == "dmf_verify"
+        fs = balanced_factors(np.diag([2.0, 1.0]), depth=2, seed=dmf_seed)
+        assert np.allclose(fs[1] @ fs[0], np.diag([2.0, 1.0]))
 
 
-def test_plugin_autoloaded(pytestconfig):
-    assert pytestconfig.pluginmanager.has_plugin("dmf_verify")
+    def test_plugin_autoloaded(pytestconfig):
+        assert pytestconfig.pluginmanager.has_plugin("dmf_verify")
 '''
 
 OWN = 'OWNER = "the user\'s project"\n\n\ndef balanced_factors():\n    return "the user\'s own function"\n'

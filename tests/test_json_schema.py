@@ -12,8 +12,15 @@ import pytest
 from dmf_verify.checks import registry
 from dmf_verify.checks.claim import Claim, Measurement, Rate
 from dmf_verify.checks.cli import main
-from dmf_verify.checks.result_schema import (DOCUMENT_FIELDS, RESULT_FIELDS, SUMMARY_FIELDS, SchemaError,
-                                             loads_strict, validate_document, validate_result)
+from dmf_verify.checks.result_schema import (
+    DOCUMENT_FIELDS,
+    RESULT_FIELDS,
+    SUMMARY_FIELDS,
+    SchemaError,
+    loads_strict,
+    validate_document,
+    validate_result,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,7 +35,8 @@ def test_static_index_agrees_with_the_imported_modules():
 
 @pytest.mark.parametrize("source,expected", [
     ('CLAIM = Claim(id="a", source="s", tolerance=1.0)', [("a", "s", False)]),
-    ('CLAIMS = [Claim(id="a", source="s", slow=True), Claim(id="b", source="t")]', [("a", "s", True), ("b", "t", False)]),
+    ('CLAIMS = [Claim(id="a", source="s", slow=True), Claim(id="b", source="t")]',
+     [("a", "s", True), ("b", "t", False)]),
     ('SRC = "P1"\nCLAIM = Claim(id="a", source=SRC)', [("a", "P1", False)]),
     ('CLAIM = Claim("a", "s", "stmt")', [("a", "s", False)]),
     ('CLAIM = Claim(id="a" "b", source=("x" "y"))', [("ab", "xy", False)]),
@@ -130,7 +131,7 @@ def test_claim_sources_cite_the_papers_numbering_and_docs_theory_covers_every_cl
 
 
 def test_no_citation_of_a_file_outside_the_repository():
-    """The project keeps its own account of the mathematics (docs/theory.md); no file cites the external reference notes."""
+    """The project keeps its own account of the mathematics (docs/theory.md); no file cites outside notes."""
     res = subprocess.run(["git", "grep", "-n", "THEORY" + ".md"], cwd=ROOT, capture_output=True, text=True)
     if res.returncode not in (0, 1):
         pytest.skip("not a git checkout")

@@ -1,1 +1,4 @@
-"""Claims of Chou, Gieshoff, Maly & Rauhut (GD on deep matrix factorization, estimation problem; docs/theory.md, docs/chou.md)."""
+"""Claims of Chou, Gieshoff, Maly & Rauhut (GD on deep matrix factorization, estimation problem).
+
+See docs/theory.md and docs/chou.md.
+"""

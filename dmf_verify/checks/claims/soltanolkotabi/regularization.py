@@ -1,4 +1,5 @@
-"""Implicit regularization from small initialization (Soltanolkotabi et al. 2023, abstract, implicit property (2); docs/theory.md).
+"""Implicit regularization from small initialization (Soltanolkotabi et al. 2023, abstract, implicit property (2);
+docs/theory.md).
 
 * ``soltanolkotabi.recovery``: with m = 3 r (n1 + n2) Gaussian measurements, GD from
   U_0 = alpha U_bar, V_0 = alpha V_bar reaches a small test error for k = r, 2r, min(n1, n2), and for
