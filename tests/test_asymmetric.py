@@ -1,4 +1,4 @@
-"""Asymmetric matrix sensing (numerics/asymmetric.py, THEORY.md §9): operator, gradients, identities, errors."""
+"""Asymmetric matrix sensing (numerics/asymmetric.py; Soltanolkotabi et al.): operator, gradients, identities, errors."""
 
 from __future__ import annotations
 

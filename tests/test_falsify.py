@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from dmf_verify.checks.cli import main
 from dmf_verify.checks.commands.falsify import search
-from dmf_verify.checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
 from dmf_verify.checks.errors import UnknownClaimError
+from dmf_verify.checks.falsify_targets import TARGETS, NearCrossing, SmallCompletion, Target, resolve
 
 
 def test_resolve_by_name_and_by_claim():
@@ -57,3 +57,56 @@ def test_conjecture1_counterexample_found_by_the_search():
     sv = details["singular values of W_GD"]
     assert sv[1] < 1e-3 * sv[0]
     assert abs(details["certified duality gap"]) < 1e-6
+
+
+def test_every_target_names_real_claims():
+    from dmf_verify.checks import registry
+
+    ids = {c.id for c in registry.index()}
+    for t in TARGETS.values():
+        assert t.claims, t.name
+        missing = [c for c in t.claims if c not in ids]
+        assert not missing, f"falsify target {t.name} names claims that do not exist: {missing}"
+
+
+def test_falsify_writes_nothing_to_the_working_directory(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    cwd, cache = tmp_path / "work", tmp_path / "cache"
+    cwd.mkdir()
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache))
+    env.pop("DMF_VERIFY_CACHE", None)
+    env.pop("HYPOTHESIS_STORAGE_DIRECTORY", None)
+    res = subprocess.run([sys.executable, "-m", "dmf_verify.checks.cli", "falsify", "theorem3.tangent", "--budget",
+                          "3", "--json", "--database"], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert list(cwd.iterdir()) == []
+    assert (cache / "dmf-verify" / "hypothesis" / "examples").is_dir()
+    from dmf_verify.checks.result_schema import loads_strict
+
+    (doc,) = loads_strict(res.stdout)  # strict JSON, progress went to stderr
+    assert doc["target"] == "theorem3.tangent" and doc["examples"] >= 1
+    assert "falsify theorem3.tangent" in res.stderr
+
+
+def test_database_stores_examples_and_a_seeded_run_stores_none(tmp_path):
+    import os
+
+    toy = Target("toy.db", ("toy.claim",), "x/1000", lambda: st.integers(0, 1000), lambda x: (x / 1000, {"x": x}),
+                 2.0, "toy")
+    res = search(toy, budget=30, database=tmp_path / "db")
+    assert res["seed"] is None and res["database"] == str(tmp_path / "db")
+    assert sum(len(files) for _, _, files in os.walk(tmp_path / "db")) > 0  # hypothesis's pareto front
+    seeded = search(toy, budget=30, seed=4)
+    assert seeded["seed"] == 4 and seeded["database"] is None
+    assert search(toy, budget=30, seed=4)["worst_error"] == seeded["worst_error"]  # reproducible
+
+
+def test_search_validates_the_budget():
+    from dmf_verify.errors import InvalidArgument
+
+    for bad in (0, -3, 1.5, True):
+        with pytest.raises(InvalidArgument, match="budget"):
+            search(TARGETS["theorem3.tangent"], budget=bad)

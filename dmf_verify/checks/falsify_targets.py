@@ -300,8 +300,7 @@ TARGETS: dict[str, Target] = {t.name: t for t in [
            "near a crossing", near_crossings, measure_lemma2_crossing, 1e-3,
            "FD noise ~ rtol |U|/(gap h) against |dU/dt| ~ 1/gap gives <~ 2 rtol/h <= 7e-4 at the smallest spacing "
            "(h ~ 3e-9, gap 1e-6); Richardson truncation O((h omega)^6) ~ 1e-10"),
-    Target("conjecture1.gap", ("arora2019.conjecture1", "arora2019.conjecture1.counterevidence",
-                               "arora2019.fig8.not_nuclear"),
+    Target("conjecture1.gap", ("arora2019.conjecture1.counterevidence", "arora2019.fig8.not_nuclear"),
            "relative gap between GD's nuclear norm and the minimum, small completion instances",
            small_completions, measure_conjecture1_gap, 1e-3,
            "GD stops at mean squared residual 1e-12 (entries off by ~1e-6) and the SDP solves to eps 1e-9 "

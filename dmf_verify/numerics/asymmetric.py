@@ -1,4 +1,4 @@
-"""Over-parameterized asymmetric matrix sensing (Soltanolkotabi, Stöger & Xie 2023; THEORY.md §9).
+"""Over-parameterized asymmetric matrix sensing (Soltanolkotabi, Stöger & Xie 2023; docs/theory.md).
 
 Model: an unknown rank-r matrix X* in R^{n1 x n2}; m Gaussian measurements y_i = <A_i, X*>
 (A_i with i.i.d. N(0, 1) entries); the factorization X = U V^T with U in R^{n1 x k},

@@ -1,5 +1,5 @@
 """Minimum nuclear norm solutions: cvxpy/SCS for general sensing and completion, and an LP on
-eigenvalues for commuting symmetric measurements (THEORY.md §6, Arora et al. 2019 Theorem 2).
+eigenvalues for commuting symmetric measurements (Arora et al. 2019, Theorem 2 and its proof in Appendix B.1).
 
 Feasible sets (always stated explicitly):
 

@@ -1,6 +1,6 @@
 """The experimental protocol of Arora et al. (2019), public code: problems, initialization, optimizers.
 
-Protocol (issue #7, THEORY.md §7):
+Protocol (issue #7; Arora et al. 2019, Appendix D.2):
 
 * ground truth ``W* = n W0 / ||W0||_F`` with ``W0 = U V^T / sqrt(r)``, ``U, V`` i.i.d. N(0, 1) of
   shape ``(n, r)``: rank exactly r, ``||W*||_F = n`` (RMS entry 1), not symmetric;
@@ -84,7 +84,7 @@ class Problem:
         return float(np.sum(d * d) / d.size)
 
     def reconstruction_error(self, w) -> float:
-        """||W - W*||_F / ||W*||_F (THEORY.md §7; = sqrt(test MSE) under this protocol)."""
+        """||W - W*||_F / ||W*||_F (Arora et al. 2019, Appendix D.2; = sqrt(test MSE) under this protocol)."""
         d = np.asarray(w, dtype=np.float64) - self.ground_truth
         return float(np.linalg.norm(d) / np.linalg.norm(self.ground_truth))
 

@@ -1,4 +1,4 @@
-"""Balancedness (THEORY.md §1, claims B1 and B2), derived in explicit coordinates.
+"""Balancedness (Arora et al. 2019, eq. 5; docs/theory.md), claims B1 and B2, derived in explicit coordinates.
 
 B1: under gradient flow d/dt (W_{j+1}^T W_{j+1} - W_j W_j^T) = 0.
 B2: one GD step changes it by exactly eta^2 (G_{j+1}^T G_{j+1} - G_j G_j^T), G_j = dphi/dW_j.

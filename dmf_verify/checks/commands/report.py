@@ -1,6 +1,6 @@
 """``dmf-verify report``: every claim's statement, derivation and measured verification table.
 
-    dmf-verify report --format latex|markdown --out FILE [ID ...] [--seed N ...] [--slow] [--no-run]
+    dmf-verify report --format latex|markdown --out FILE [ID ...] [--seed N[,N...]] [--slow] [--no-run]
 
 The LaTeX output is a standalone document (article class, amsmath/amssymb/geometry/longtable,
 all in Debian's ``texlive-latex-base``) that compiles with ``pdflatex``; non-ASCII characters
@@ -296,16 +296,22 @@ def _cmd(args) -> int:
 
 
 def add(sub) -> None:
+    from dmf_verify.checks.cli import comma_list, output_file, seed_option
+
     s = sub.add_parser("report", help="write every claim's statement, derivation and verification table",
                        description="Write a standalone LaTeX or Markdown report of the claims: statement, "
                                    "symbolic derivation and measured verification table.")
-    s.add_argument("ids", nargs="*", help="claim ids or prefixes ending in '*' (default: all non-slow claims)")
-    s.add_argument("--format", choices=FORMATS, default="latex")
-    s.add_argument("--out", default=None, help="output file (default: standard output)")
-    s.add_argument("--seed", type=int, action="append", default=None,
-                   help="seed to verify with (repeat for several; default: each claim's own)")
+    s.add_argument("ids", nargs="*", metavar="ID",
+                   help="claim ids or prefixes ending in '*' (default: all non-slow claims)")
+    s.add_argument("--format", choices=FORMATS, default="latex",
+                   help="latex (default: a standalone document for pdflatex) or markdown ($...$ math)")
+    s.add_argument("--out", type=output_file, default=None, metavar="FILE",
+                   help="the file to write (default, or '-': standard output)")
+    s.add_argument("--seed", type=comma_list(seed_option), action="extend", default=None, metavar="N[,N...]",
+                   help="seed(s) to verify with, comma-separated or repeated (default: each claim's own)")
     s.add_argument("--slow", action="store_true", help="include claims marked slow")
     s.add_argument("--no-run", action="store_true", help="statements and derivations only (no verification)")
-    s.add_argument("--title", default="dmf-verify: claims, derivations and verification")
+    s.add_argument("--title", default="dmf-verify: claims, derivations and verification",
+                   help="the document's title")
     s.add_argument("--quiet", "-q", action="store_true", help="no progress lines on standard error")
     s.set_defaults(func=_cmd)

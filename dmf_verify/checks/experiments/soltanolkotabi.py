@@ -1,4 +1,4 @@
-"""Soltanolkotabi, Stöger & Xie 2023 (THEORY.md §9): sweeps of asymmetric sensing over alpha, k, m (and eta).
+"""Soltanolkotabi, Stöger & Xie 2023 (docs/theory.md): sweeps of asymmetric sensing over alpha, k, m (and eta).
 
 ``dmf-verify experiment soltanolkotabi --out DIR [--quick] [--jobs N]`` runs GD on X = U V^T for every
 (m, k, alpha) of the grid (eta = 0.1) plus an eta sweep at a fixed time horizon, one run per

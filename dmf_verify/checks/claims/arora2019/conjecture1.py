@@ -116,7 +116,7 @@ def _control(seed: int) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.conjecture1.counterevidence",
-    source="Arora et al. 2019, Section 2 / Figure 1 (against Conjecture 1 of Gunasekar et al. 2017)",
+    source="Arora et al. 2019, Section 2.2 and Figure 8 (against Conjecture 1, Section 1, of Gunasekar et al. 2017)",
     statement=r"m \text{ large}: W_{GD} \approx \operatorname{argmin}\|W\|_*;\quad m \text{ small, } N=3: "
               r"\|W_{GD}\|_* > \min\|W\|_*,\ \operatorname{erank}(W_{GD}) < \operatorname{erank}(W_{*}),\ "
               r"\|W_{GD}-W_{gt}\| < \|W_{*}-W_{gt}\|",

@@ -138,7 +138,7 @@ def _control(seed: int) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.corollary1",
-    source="Arora et al. 2019, Corollary 1 (with Lemma 2)",
+    source="Arora et al. 2019, Corollary 1 (with Lemma 2; proof in Appendix B.6)",
     statement=r"\dot U = 0,\ \dot V = 0 \text{ on an interval} \Rightarrow U^\top\nabla\ell(W)V \text{ diagonal; "
               r"for square } W:\ \|\mathrm{offdiag}(U^\top\nabla\ell V)\| = 0 \iff \dot U = \dot V = 0",
     verify=_measure,

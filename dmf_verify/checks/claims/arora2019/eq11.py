@@ -1,4 +1,4 @@
-"""Eqs. 10-11 of Arora et al. 2019 (THEORY.md §5): with <grad, u_r v_r^T> = alpha <grad, u_r' v_r'^T>,
+"""Eqs. 10-11 of Arora et al. 2019 (Section 3; docs/theory.md): with <grad, u_r v_r^T> = alpha <grad, u_r' v_r'^T>,
 sigma_r is a function of sigma_r' (linear / power / asymptotic law for N = 1 / 2 / >= 3), and for
 N >= 3 its asymptote c^(-1/(1-2/N)) drops with depth (under conditions, see depth_gap).
 
@@ -185,7 +185,7 @@ def _derive_gap():
 CLAIMS = [
     Claim(
         id="arora2019.eq11",
-        source="Arora et al. 2019, eqs. 10-11; THEORY.md §5",
+        source="Arora et al. 2019, eqs. 10-11 (Section 3)",
         statement=r"\sigma_r = \alpha\sigma_{r'} + c\ (N=1),\quad \sigma_r = c\,\sigma_{r'}^{\alpha}\ (N=2),\quad "
                   r"\sigma_r = \big(\alpha\sigma_{r'}^{-(1-2/N)} + c\big)^{-\frac{1}{1-2/N}}\ (N\ge 3)",
         verify=_measure_eq11,
@@ -198,12 +198,12 @@ CLAIMS = [
         control_description="the N = 2 law sigma_r = c sigma_r'^alpha used at N = 3, 4, 5",
         derive=_derive_eq11,
         notes="N = 1..5, alpha in (0.3, 0.9) for odd N and in (1.2, 2) for even N (both at N = 3), P(t) = -(g0 + g1 cos(w t)) < 0 so both "
-              "singular values grow; horizon 0.7 x the first blow-up time (Lemma 4). THEORY.md's three laws hold "
+              "singular values grow; horizon 0.7 x the first blow-up time (Lemma 4). The three laws of eq. 11 hold "
               "as written (c fitted to the initial values: a - alpha b, a/b^alpha, a^-p - alpha b^-p).",
     ),
     Claim(
         id="arora2019.eq11.depth_gap",
-        source="Arora et al. 2019, discussion after eq. 11; THEORY.md §5",
+        source="Arora et al. 2019, Section 3, discussion after eq. 11 (the asymptote is lower for larger N)",
         statement=r"N\ge 3:\ \lim_{\sigma_{r'}\to\infty}\sigma_r = c_N^{-\frac{1}{1-2/N}},\ "
                   r"c_N = \sigma_r(0)^{-(1-2/N)} - \alpha\,\sigma_{r'}(0)^{-(1-2/N)},\ "
                   r"\text{strictly decreasing in } N \text{ if } 0<\sigma_r(0)\le\sigma_{r'}(0),\ \alpha>0,\ c_N>0",
@@ -218,7 +218,7 @@ CLAIMS = [
                             "smallest relative increase from N to N+1",
         derive=_derive_gap,
         slow=False,
-        notes="N = 3..8. THEORY.md says the asymptote c^(-1/(1-2/N)) is 'lower for larger N': with c held fixed "
+        notes="N = 3..8. The paper says the asymptote c^(-1/(1-2/N)) is 'lower for larger N': with c held fixed "
               "that holds iff c < 1 (c > 1 makes it INCREASE, see details.fixed_c_reading); with fixed initial "
               "values it holds when sigma_r(0) <= sigma_r'(0) (proved in the derivation) and fails e.g. for "
               "sigma_r(0) = 100 sigma_r'(0) (the control).",

@@ -52,7 +52,7 @@ def _measure(seed: int, *, control: bool = False) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.fig13.sharpening",
-    source="Arora et al. 2019, Figure 13 (Section 3, 'sharper with a deeper factorization')",
+    source="Arora et al. 2019, Figure 13 (Section 3: transition 'sharper with a deeper factorization')",
     statement=r"\text{sharpness}(N) = \frac{t_{90\%} - t_{10\%}}{t_{10\%}} \text{ decreases with } N "
               r"\ (\max_N \text{sharpness}(N{+}1)/\text{sharpness}(N) < 0.9)",
     verify=_measure,

@@ -101,7 +101,7 @@ def _not_nuclear(seed: int, conjecture: bool = False) -> Measurement:
 CLAIMS = [
     Claim(
         id="arora2019.fig1.depth_helps",
-        source="Arora et al. 2019, Figure 1 (matrix completion, data-poor regime)",
+        source="Arora et al. 2019, Figure 1 (Section 1; matrix completion, data-poor regime)",
         statement=r"\|W_{N=3}-W^*\|_F < \min\big(\|W_{N=2}-W^*\|_F,\ \|W_{\min\|\cdot\|_*}-W^*\|_F\big)",
         verify=_depth_helps,
         control=lambda seed: _depth_helps(seed, reverse=True),
@@ -120,7 +120,7 @@ CLAIMS = [
     ),
     Claim(
         id="arora2019.fig8.not_nuclear",
-        source="Arora et al. 2019, Figure 8 / Section 2 (evidence against Conjecture 1)",
+        source="Arora et al. 2019, Figure 8 (Section 2.2: evidence against Conjecture 1)",
         statement=r"\|W_{N=3}\|_* > \min_{\mathcal{A}(W)=y}\|W\|_*\quad\text{and}\quad "
                   r"\operatorname{erank}(W_{N=3}) < \operatorname{erank}(W_{\min\|\cdot\|_*})",
         verify=_not_nuclear,

@@ -38,7 +38,7 @@ def _measure(seed: int, target: float, aggregate=max) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.gd_tracks_flow",
-    source="Arora et al. 2019, Section 3 (gradient flow as the small-step limit of GD)",
+    source="Arora et al. 2019, Section 3 (gradient flow as gradient descent with infinitesimally small learning rate)",
     statement=r"\|W_{GD}(T/\eta) - W(T)\|_F \le C\eta,\ \text{observed order } \log_2\frac{e(\eta)}{e(\eta/2)} \to 1",
     verify=lambda seed: _measure(seed, 1.0),
     control=lambda seed: _measure(seed, 2.0, aggregate=min),

@@ -80,7 +80,7 @@ def _measure(seed: int, *, tracked: bool = True) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.lemma1",
-    source="Arora et al. 2019, Lemma 1 (analytic SVD, signed singular values)",
+    source="Arora et al. 2019, Lemma 1 (analytic SVD, eq. 6, signed singular values; proof in Appendix B.3)",
     statement=r"W(t)\ \text{analytic} \Rightarrow W(t) = U(t)S(t)V(t)^\top\ \text{with } U, S, V \text{ analytic, } "
               r"S \text{ diagonal (signed)}",
     verify=_measure,

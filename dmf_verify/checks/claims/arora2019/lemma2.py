@@ -91,7 +91,7 @@ CONTROLS = ({"projection": False}, {"projection_exponent": 0.5})
 
 CLAIM = Claim(
     id="arora2019.lemma2",
-    source="Arora et al. 2019, Lemma 2 (eqs. 8-9)",
+    source="Arora et al. 2019, Lemma 2 (eqs. 8-9; proof in Appendix B.5)",
     statement=r"\dot U = -U\big(F\odot[U^\top GVS + SV^\top G^\top U]\big) - (I_d - UU^\top)GV(S^2)^{\frac12-\frac1N},\ "
               r"\dot V = -V\big(F\odot[SU^\top GV + V^\top G^\top US]\big) - (I_{d'} - VV^\top)G^\top U(S^2)^{\frac12-\frac1N},\ "
               r"F_{rr'} = \big((\sigma_{r'}^2)^{1/N} - (\sigma_r^2)^{1/N}\big)^{-1}",

@@ -37,7 +37,7 @@ def lemma3_derivation():
 
 CLAIM = Claim(
     id="arora2019.lemma3",
-    source="Arora et al. 2019, Lemma 3 (Arora, Cohen & Hazan 2018, Theorem 1)",
+    source="Arora et al. 2019, Lemma 3 (Appendix A, eq. 13; from Arora, Cohen & Hazan 2018)",
     statement=r"\dot W = -\sum_{j=1}^{N} [WW^\top]^{\frac{j-1}{N}}\nabla\ell(W)[W^\top W]^{\frac{N-j}{N}}",
     verify=_measure,
     control=lambda seed: _measure(seed, exponents=lambda j, n: (j / n, (n - j) / n), aggregate=min),

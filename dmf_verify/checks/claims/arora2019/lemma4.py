@@ -1,5 +1,5 @@
 """Lemma 4 (Arora et al. 2019): closed-form solution of dx/dt = g(t) (x^2)^(1-1/N), sign
-preservation, and the finite-time blow-up for N >= 3 (THEORY.md §5).
+preservation, and the finite-time blow-up for N >= 3 (Appendix A, eq. 12; docs/theory.md).
 
 Measured: for N = 2..5, both signs of x(0) and three forcings g (constant, affine, cosine, with
 seed-drawn parameters), the Gragg-Bulirsch-Stoer mp integrator (numerics/precise.py) at
@@ -150,7 +150,7 @@ def _derive():
 
 CLAIM = Claim(
     id="arora2019.lemma4",
-    source="Arora et al. 2019, Lemma 4 (Appendix); THEORY.md §5",
+    source="Arora et al. 2019, Lemma 4 (Appendix A, eq. 12)",
     statement=r"\dot x = g(t)(x^2)^{1-1/N},\ x(0)\neq 0:\ x(t) = x(0)e^{\mathrm{sgn}(x_0)G(t)}\ (N=2),\ "
               r"x(t) = \mathrm{sgn}(x_0)\big(|x_0|^{-(1-2/N)} - (1-\tfrac{2}{N})\mathrm{sgn}(x_0)G(t)\big)^{-\frac{1}{1-2/N}}"
               r"\ (N\ge 3),\ G(t)=\int_0^t g",
@@ -167,5 +167,5 @@ CLAIM = Claim(
     derive=_derive,
     notes="N = 2..5, both signs of x(0), two of g constant / affine / a + b cos(omega t) per (N, sign) "
           "(rotating) with seed-drawn parameters, 3 times each up to min(0.5, 0.8 T_blowup); blow-up for constant g at N = 3, 4, 5. "
-          "THEORY.md's formulas hold as written; blow-up needs sign(x0) g > 0 (else |x| decays).",
+          "The closed forms hold as written; blow-up needs sign(x0) g > 0 (else |x| decays).",
 )

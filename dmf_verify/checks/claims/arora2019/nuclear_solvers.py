@@ -40,7 +40,7 @@ def _measure(seed: int, wrong: bool = False, aggregate=max) -> Measurement:
 
 CLAIM = Claim(
     id="nuclear.sdp_vs_lp",
-    source="Arora et al. 2019, proof of Theorem 2 (reduction to a linear program on eigenvalues)",
+    source="Arora et al. 2019, proof of Theorem 2 (Appendix B.1, eqs. 22-23: linear program on eigenvalues)",
     statement=r"\min\{\|W\|_*: \langle A_i,W\rangle=y_i\ (,W\succeq0)\} = \min\{\|x\|_1: \Lambda x = y\ (,x\geq0)\}"
               r"\text{ for } A_i = V\operatorname{diag}(\lambda_i)V^\top",
     verify=_measure,

@@ -166,7 +166,7 @@ def _measure(seed: int, against: str = "W*", aggregate=max) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.proposition1",
-    source="Arora et al. 2019, Proposition 1 (proof in Appendix B.2)",
+    source="Arora et al. 2019, Proposition 1 (Section 2.1; proof in Appendix B.2, eq. 24)",
     statement=r"\exists\, A_i \text{ commuting}: W^* = \operatorname{diag}(1,1,0,\ldots) = \lim_{\alpha\to0}W_\infty(\alpha),"
               r"\ \|W^*+\varepsilon(e_1e_2^\top+e_2e_1^\top)\|_{S_p}^p = (1+\varepsilon)^p+(1-\varepsilon)^p < 2 = \|W^*\|_{S_p}^p",
     verify=_measure,

@@ -137,7 +137,8 @@ def depth1_measure(seed: int) -> dict:
 
 CLAIM = Claim(
     id="arora2019.theorem2",
-    source="Arora et al. 2019, Theorem 2 (extending Gunasekar et al. 2017, Theorem 1, to depth N)",
+    source="Arora et al. 2019, Theorem 2 (Section 2.1; proof in Appendix B.1), extending Gunasekar et al. 2017, "
+           "Theorem 1, to depth N",
     statement=r"A_i = V\Lambda_i V^\top,\ W_j(0)=\alpha I:\ \lim_{\alpha\to 0} W_\infty(\alpha) "
               r"\in \operatorname{argmin}\{\|W\|_* : W\succeq 0,\ \langle A_i, W\rangle = y_i\}",
     verify=_measure,

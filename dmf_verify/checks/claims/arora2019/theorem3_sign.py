@@ -82,7 +82,7 @@ def _measure(seed: int, *, wrong_depth: bool = False, aggregate=max) -> Measurem
 
 CLAIM = Claim(
     id="arora2019.theorem3.sign",
-    source="Arora et al. 2019, Theorem 3 with Lemma 4 (sign of singular values)",
+    source="Arora et al. 2019, Theorem 3 (second part) with Lemma 4 (sign of singular values; Appendix B.4)",
     statement=r"N \ge 2,\ \sigma_r(0) \ne 0 \Rightarrow \operatorname{sign}\sigma_r(t) = \operatorname{sign}\sigma_r(0)"
               r"\ \forall t;\ \ N = 1:\ \sigma_r(t) = \sigma_r(0) + \int_0^t g\ \text{may cross } 0",
     verify=_measure,

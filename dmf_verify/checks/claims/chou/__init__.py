@@ -1,1 +1,4 @@
-"""Claims of Chou, Gieshoff, Maly & Rauhut (GD on deep matrix factorization, estimation problem; THEORY.md §8)."""
+"""Claims of Chou, Gieshoff, Maly & Rauhut (GD on deep matrix factorization, estimation problem).
+
+See docs/theory.md and docs/chou.md.
+"""

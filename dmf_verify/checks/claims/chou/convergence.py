@@ -77,7 +77,8 @@ def _measure(seed: int, bound_factor: float = 1.0, aggregate=max) -> Measurement
 
 CLAIM = Claim(
     id="chou.convergence",
-    source="Chou, Gieshoff, Maly & Rauhut (THEORY.md §8 (b)); theory/chou.py: convergence",
+    source="Chou et al., abstract (dynamical convergence of the spectrum): monotone convergence below a step-size "
+           "bound; theorem number not available (abstract only)",
     statement=r"\eta\le\eta^*=\frac{1}{N\lambda_{\max}^{2-2/N}},\ 0<\alpha^N<\lambda \Rightarrow w_k^N\uparrow\lambda;"
               r"\ \text{for every }\eta>\eta^*\text{ monotonicity fails (stable up to }2\eta^*)",
     verify=_measure,

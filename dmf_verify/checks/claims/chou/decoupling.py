@@ -58,7 +58,8 @@ def _measure(seed: int, coupled: bool = False, aggregate=max) -> Measurement:
 
 CLAIM = Claim(
     id="chou.decoupling",
-    source="Chou, Gieshoff, Maly & Rauhut (THEORY.md §8 (a)); theory/chou.py: decoupling",
+    source="Chou et al., abstract (dynamics of GD for the estimation problem): reduction to scalar recursions; theorem "
+           "number not available (abstract only)",
     statement=r"W_j(0)=\alpha I,\ A=Q\Lambda Q^\top \Rightarrow W_k = Q\,\mathrm{diag}(w_k^N)Q^\top,\ "
               r"w_{k+1}=w_k+\eta w_k^{N-1}(\lambda-w_k^N)\ \text{(also } A=U\Sigma V^\top\text{ via the SVD path)}",
     verify=_measure,

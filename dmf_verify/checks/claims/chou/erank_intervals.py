@@ -82,7 +82,8 @@ def _control(seed: int) -> Measurement:
 
 CLAIM = Claim(
     id="chou.erank_intervals",
-    source="Chou, Gieshoff, Maly & Rauhut (THEORY.md §8 (d)); dmf_verify.numerics.chou.predict_erank_intervals",
+    source="Chou et al., abstract (time intervals where the effective rank is close to that of a low-rank projection; "
+           "early stopping)",
     statement=r"\exists I_{\rm inner}=[a,b],\ b\ge 2a:\ I_{\rm inner}\subseteq\{k: |\mathrm{erank}(W_k)-\mathrm{erank}(A_r)|\le\delta\}\subseteq I_{\rm outer}"
               r"\ \text{(the run containing } I_{\rm inner})",
     verify=_measure,

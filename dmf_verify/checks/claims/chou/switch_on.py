@@ -72,7 +72,8 @@ def _measure(seed: int, time_factor=lambda n: 1.0, aggregate=max) -> Measurement
 
 CLAIM = Claim(
     id="chou.switch_on",
-    source="Chou, Gieshoff, Maly & Rauhut (THEORY.md §8 (c)); theory/chou.py: switch_on_time, switch_on_bounds",
+    source="Chou et al., abstract (dynamics of GD for the estimation problem): switch-on iteration of each eigenvalue; "
+           "bounds derived by this project",
     statement=r"\frac{T_\theta}{\eta}+2-2e^{S}\le K_\theta<\frac{T_\theta}{\eta}+1+\Lambda,\quad "
               r"T_\theta=\int_\alpha^{(\theta\lambda)^{1/N}}\frac{dw}{w^{N-1}(\lambda-w^N)},\ "
               r"\Lambda=\ln\frac{h(u_p)}{h(\alpha)},\ S=\ln\frac{h(u_p)}{h(w_\theta)}",

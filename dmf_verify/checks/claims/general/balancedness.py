@@ -1,4 +1,4 @@
-"""Balancedness (Arora et al. 2019 eq. 5; THEORY.md §1): conserved by gradient flow, and
+"""Balancedness (Arora et al. 2019, eq. 5; docs/theory.md): conserved by gradient flow, and
 changed by exactly eta^2 (G_{j+1}^T G_{j+1} - G_j G_j^T) by one gradient-descent step."""
 
 from __future__ import annotations
@@ -6,17 +6,22 @@ from __future__ import annotations
 import numpy as np
 
 from dmf_verify.checks.claim import Claim, Measurement
+from dmf_verify.checks.deferred import deferred
 from dmf_verify.checks.instances import completion_loss, sensing_loss
 from dmf_verify.numerics.descent import gradient_descent
-from dmf_verify.numerics.flow import integrate_factor_flow
 from dmf_verify.numerics.model import factor_gradients, imbalance, random_factors
-from dmf_verify.theory.balancedness import balancedness
+
+# imported when used: scipy's integrators (flow) and sympy (derive) cost ~1 s at start-up, and
+# `dmf-verify check balancedness.gd` needs neither
+balancedness = deferred("dmf_verify.theory.balancedness:balancedness")
 
 DEPTHS = (2, 3, 4)
 DIMS = {2: [3, 5, 4], 3: [3, 5, 2, 4], 4: [3, 4, 5, 6, 4]}  # non-square, widths below and above min
 
 
 def _flow_drift(seed: int, layer_rates=None) -> Measurement:
+    from dmf_verify.numerics.flow import integrate_factor_flow
+
     loss = sensing_loss((4, 3), 6, seed=seed)
     worst, per_depth = 0.0, {}
     for depth in DEPTHS:
@@ -65,7 +70,8 @@ def _control_min(measure):
 CLAIMS = [
     Claim(
         id="balancedness.flow",
-        source="Arora et al. 2019, eq. 5 and Arora, Cohen & Hazan 2018 (THEORY.md §1, B1)",
+        source="Arora et al. 2019, eq. 5 and Section 3 (balanced initialization; conservation under gradient flow "
+               "after Arora, Cohen & Hazan 2018)",
         statement=r"\frac{d}{dt}\left(W_{j+1}^\top W_{j+1} - W_j W_j^\top\right) = 0 \text{ under gradient flow}",
         verify=_flow_drift,
         control=_control_min(lambda seed: _flow_drift(seed, layer_rates=2.0)),
@@ -77,7 +83,8 @@ CLAIMS = [
     ),
     Claim(
         id="balancedness.gd",
-        source="THEORY.md §1, B2 (the O(eta) terms cancel)",
+        source="Arora et al. 2019, eq. 5, gradient-descent counterpart (exact eta^2 change per step; derived by this "
+               "project)",
         statement=r"D_j^{+} - D_j = \eta^2\left(G_{j+1}^\top G_{j+1} - G_j G_j^\top\right),\ D_j = W_{j+1}^\top W_{j+1} - W_j W_j^\top",
         verify=_gd_step_identity,
         control=_control_min(lambda seed: _gd_step_identity(seed, with_eta2=False)),

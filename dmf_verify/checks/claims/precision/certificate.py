@@ -158,7 +158,7 @@ def _measure(seed: int, *, control: bool = False) -> Measurement:
 
 CLAIM = Claim(
     id="precision.blowup_certificate",
-    source="Arora et al. 2019, Lemma 4; THEORY.md §5 (certified with python-flint arb)",
+    source="Arora et al. 2019, Lemma 4 (Appendix A, eq. 12), certified by this project with python-flint arb",
     statement=r"T = \frac{|x_0|^{-(1-2/N)}}{(1-2/N)|g|} \in [T]_{\mathrm{arb}},\ "
               r"x(t) \in [x(t)]_{\mathrm{arb}},\ \mathrm{width} < 10^{-30}",
     verify=_measure,

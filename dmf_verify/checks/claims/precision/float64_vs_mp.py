@@ -101,7 +101,7 @@ def _control(seed: int) -> Measurement:
 
 CLAIM = Claim(
     id="precision.float64_vs_mp",
-    source="this project (numerics/precise.py vs scipy DOP853); THEORY.md §5 systems",
+    source="this project (float64 DOP853 vs the mp integrator on Arora et al. 2019, Lemma 4 and eqs. 10-11)",
     statement=r"\max_i |y_i^{\mathrm{DOP853}}(t) - y_i^{\mathrm{mp}}(t)| / |y_i^{\mathrm{mp}}(t)| \lesssim 10^{-12}"
               r"\ \text{away from blow-up}",
     verify=_verify,

@@ -1,1 +1,1 @@
-"""Claims of Soltanolkotabi, Stöger & Xie 2023 (over-parameterized asymmetric matrix sensing; THEORY.md §9)."""
+"""Claims of Soltanolkotabi, Stöger & Xie 2023 (over-parameterized asymmetric matrix sensing; docs/theory.md)."""

@@ -1,4 +1,4 @@
-"""Implicit balancing (Soltanolkotabi et al. 2023; THEORY.md §9 (a)) for X = U V^T.
+"""Implicit balancing (Soltanolkotabi et al. 2023, abstract, implicit property (1); docs/theory.md) for X = U V^T.
 
 * ``soltanolkotabi.balance.flow``: U^T U - V^T V is conserved by gradient flow;
 * ``soltanolkotabi.balance.gd``: one GD step changes it by exactly eta^2 (G_U^T G_U - G_V^T G_V);
@@ -100,7 +100,8 @@ def _derive():
 CLAIMS = [
     Claim(
         id="soltanolkotabi.balance.flow",
-        source="Soltanolkotabi, Stöger & Xie 2023, implicit balancing (THEORY.md §9 (a))",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract, implicit property (1): coupling of the factors (implicit "
+               "balancing)",
         statement=r"\frac{d}{dt}\left(U^\top U - V^\top V\right) = 0 \text{ under } \dot U = -\nabla_U f,\ \dot V = -\nabla_V f",
         verify=_flow_drift,
         control=_min_case(lambda seed: _flow_drift(seed, rate_v=2.0)),
@@ -112,7 +113,8 @@ CLAIMS = [
     ),
     Claim(
         id="soltanolkotabi.balance.gd",
-        source="Soltanolkotabi, Stöger & Xie 2023, implicit balancing (THEORY.md §9 (a))",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract, implicit property (1): coupling of the factors (implicit "
+               "balancing)",
         statement=r"D_{t+1} - D_t = \eta^2\left(G_U^\top G_U - G_V^\top G_V\right),\ D = U^\top U - V^\top V",
         verify=_gd_identity,
         control=_min_case(lambda seed: _gd_identity(seed, step_v_factor=1.5)),
@@ -124,7 +126,8 @@ CLAIMS = [
     ),
     Claim(
         id="soltanolkotabi.imbalance_bound",
-        source="Soltanolkotabi, Stöger & Xie 2023, implicit balancing along the trajectory (THEORY.md §9 (a))",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract, implicit property (1): balancing along the whole "
+               "trajectory",
         statement=r"U_T^\top U_T - V_T^\top V_T = \alpha^2(\bar U^\top\bar U - \bar V^\top\bar V) + "
                   r"\sum_{t<T}\eta^2\left(G_{U,t}^\top G_{U,t} - G_{V,t}^\top G_{V,t}\right)",
         verify=_bookkeeping,
@@ -136,7 +139,7 @@ CLAIMS = [
         notes="Scaling (details): ||D_T|| has log-log slope ~2 in alpha (alpha-dominated regime, eta = 0.05); at a fixed "
               "time horizon t = eta T the accumulated term has slope ~1 in eta, not 2: it is O(eta^2) per step but there "
               "are t/eta steps, and sum eta^2 ||G||^2 ~ eta (f_0 - f_T) by the descent lemma. So the imbalance is "
-              "O(alpha^2) + O(eta) over a run, which differs from THEORY.md's 'O(alpha^2) + eta^2 (accumulated)' only in "
+              "O(alpha^2) + O(eta) over a run, which differs from a reading 'O(alpha^2) + eta^2 (accumulated)' only in "
               "how the accumulation is counted. The ratio ||accumulated|| / (eta (f_0 - f_T)) is far below 1 "
               "(G_U^T G_U and G_V^T G_V nearly cancel).",
     ),

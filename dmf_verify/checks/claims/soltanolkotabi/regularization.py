@@ -1,4 +1,5 @@
-"""Implicit regularization from small initialization (Soltanolkotabi et al. 2023; THEORY.md §9 (b), (c)).
+"""Implicit regularization from small initialization (Soltanolkotabi et al. 2023, abstract, implicit property (2);
+docs/theory.md).
 
 * ``soltanolkotabi.recovery``: with m = 3 r (n1 + n2) Gaussian measurements, GD from
   U_0 = alpha U_bar, V_0 = alpha V_bar reaches a small test error for k = r, 2r, min(n1, n2), and for
@@ -91,7 +92,8 @@ def _phases(seed: int, *, alpha: float = 1e-6, k: int = min(N1, N2), steps: int 
 CLAIMS = [
     Claim(
         id="soltanolkotabi.recovery",
-        source="Soltanolkotabi, Stöger & Xie 2023, implicit regularization (THEORY.md §9 (b))",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract, main result (convergence to the low-rank matrix) and "
+               "implicit property (2)",
         statement=r"\|U_T V_T^\top - X^*\|_F / \|X^*\|_F \text{ small for } k \in \{r, 2r, \min(n_1,n_2)\} "
                   r"\text{ and decreasing in } \alpha \text{ when } k(n_1+n_2-k) > m = 3r(n_1+n_2)",
         verify=_recovery,
@@ -113,7 +115,8 @@ CLAIMS = [
     ),
     Claim(
         id="soltanolkotabi.phases",
-        source="Soltanolkotabi, Stöger & Xie 2023, small-init phases (THEORY.md §9 (c))",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract (small random initialization); phases as in Stöger & "
+               "Soltanolkotabi 2021",
         statement=r"\sin\theta\big(\mathrm{top}_r(U_{t_1}V_{t_1}^\top), \mathrm{top}_r(\tfrac1m\mathcal A^*(y))\big) "
                   r"\ \&\ \sin\theta\big(\mathrm{top}_r(U_TV_T^\top), \mathrm{top}_r(X^*)\big) \text{ small}",
         verify=_phases,
