@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from dmf_verify.checks.claim import Claim
-from dmf_verify.checks.errors import UnknownClaimError
+from dmf_verify.checks.errors import ConfigError, UnknownClaimError
 from dmf_verify.errors import InvalidArgument
 
 _REGISTRY: dict[str, Claim] | None = None  # everything, once all modules were imported
@@ -116,7 +116,7 @@ def _load() -> dict[str, Claim]:
     for name, _path in _modules():
         try:
             items = _module_claims(name)
-        except DuplicateClaimError:
+        except (DuplicateClaimError, ConfigError):  # a user's bad configuration is reported, never hidden
             raise
         except Exception as exc:  # a broken module shows up as a failing pseudo-claim, not a crash
             c = _import_failure(name, exc)
@@ -279,7 +279,7 @@ def _light() -> dict[str, Claim | ClaimInfo]:
     for name in dynamic:
         try:
             items = _module_claims(name)
-        except DuplicateClaimError:
+        except (DuplicateClaimError, ConfigError):  # a user's bad configuration is reported, never hidden
             raise
         except Exception as exc:
             c = _import_failure(name, exc)
@@ -308,7 +308,7 @@ def _materialize(x: Claim | ClaimInfo) -> Claim:
         return x
     try:
         items = _module_claims(x.module)
-    except DuplicateClaimError:
+    except (DuplicateClaimError, ConfigError):
         raise
     except Exception as exc:  # the claim exists but its module is broken: it reports ERROR
         return _import_failure(x.module, exc, claim_id=x.id)
