@@ -38,12 +38,35 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
+_OUT: list = []
+
+
+class _Terminated(BaseException):
+    pass
+
+
+def _on_term(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise _Terminated()
+
+
 def main() -> int:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    out = os.fdopen(os.dup(1), "wb", buffering=0)
+    # SIGTERM unwinds the run first (its temporary file is removed), then ends the process by SIGTERM
+    signal.signal(signal.SIGTERM, _on_term)
+    try:
+        return _loop()
+    except _Terminated:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return 143
+
+
+def _loop() -> int:
+    _OUT.append(os.fdopen(os.dup(1), "wb", buffering=0))
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    out = _OUT[0]
     inp = sys.stdin.buffer
     from dmf_verify.checks.experiments.sweep import execute_named
 

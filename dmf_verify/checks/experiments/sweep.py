@@ -101,7 +101,34 @@ def run_path(out_dir, key: str) -> Path:
 
 
 def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp.npz")
+    return path.with_name(f".{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def clean_stale_tmp(out_dir) -> int:
+    """Remove temporary files in ``runs/`` left by processes that no longer exist (a SIGKILL mid-write)."""
+    runs = Path(out_dir) / "runs"
+    n = 0
+    if not runs.is_dir():
+        return 0
+    for p in runs.glob(".*.tmp"):
+        parts = p.name.split(".")
+        try:
+            pid = int(parts[-3])
+        except (IndexError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+            continue  # still running (its writer will rename or remove it)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            p.unlink()
+            n += 1
+        except OSError:
+            pass
+    return n
 
 
 def save_run(out_dir, key: str, spec: dict, row: dict, arrays: dict) -> Path:
@@ -242,6 +269,7 @@ def run_sweep(sweep: Sweep, specs: list, out_dir, *, jobs: int = 1, dask: str | 
         raise InvalidArgument(f"--jobs must be an integer >= 1, got {jobs!r}")
     start = time.perf_counter()
     out_dir = Path(out_dir)
+    clean_stale_tmp(out_dir)
     rows: list = [None] * len(specs)
     todo, notes = [], {}
     seen = {}
