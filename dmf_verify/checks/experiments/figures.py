@@ -68,7 +68,7 @@ BASE = {
     "seeds": 3,
     "tol": 1e-6,
     "max_iter": 1_000_000,
-    "rtol": 1e-4,
+    "rtol": 1e-3,
     "dtype": "float64",
     "time_limit": 1800.0,
     "rng": "project",
@@ -287,7 +287,7 @@ def run_one(spec: FigureSpec):
             fs = init_factors(max(shape), spec.depth, spec.init_scale, seed=spec.seed, init=spec.init,
                               rng=spec.rng if not spec.data else "project", shape=shape)
             res = train(problem.loss, fs, optimizer=spec.optimizer, lr=spec.lr, tol=spec.tol,
-                        max_iter=spec.max_iter, rtol=spec.rtol or 1e-4,
+                        max_iter=spec.max_iter, rtol=spec.rtol or 1e-3,
                         dtype=np.float32 if spec.dtype == "float32" else np.float64,
                         time_limit=spec.time_limit, backend=spec.backend, batch_size=spec.batch_size,
                         seed=spec.seed)
@@ -470,7 +470,7 @@ def _configure_single(task):
         parser.add_argument("--tol", type=float, default=1e-6, help="stop at train MSE <= tol (default 1e-6)")
         parser.add_argument("--max-iter", type=int, default=1_000_000,
                             help="at most this many iterations (accepted steps for flow; default 1000000)")
-        parser.add_argument("--rtol", type=float, default=1e-4, help="flow: relative accuracy (default 1e-4)")
+        parser.add_argument("--rtol", type=float, default=1e-3, help="flow: relative accuracy (default 1e-3)")
         parser.add_argument("--batch-size", type=int, default=None, help="sgd: mini-batch size (default m/10)")
         parser.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                             help="floating-point type of the training loop (default float64)")

@@ -94,15 +94,19 @@ class Dopri5Stepper:
 def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps: int = 1_000_000,
            t_end: float = math.inf, stop=None, on_step=None, time_limit: float | None = None,
            stiff_limit: float | None = None, value0: float | None = None, f0=None,
-           start: float | None = None) -> Solution:
+           start: float | None = None, stop_below: float | None = None, band: float = 0.9) -> Solution:
     """Integrate the autonomous system ``y' = F(y)`` from ``y0`` (a 1-D float32/float64 array, copied).
 
     ``rhs(y, out) -> value`` writes F(y) into ``out``; ``stop(value, t, steps)`` (after every
     accepted step and at the start) returns a :class:`Status` to end with, or None; ``on_step(t,
     steps, value, y)`` is called at every accepted step (and at t = 0). ``stiff_limit``: end with
     status EVENT (``stats["stiff"] = True``) once the free estimate of ``h lambda`` exceeds it.
-    ``value0``/``f0``: F(y0) and its value when the caller has them. The state is stored only at the
-    end (``Solution.y`` has one row; ``Solution.stats["value"]`` is the last value).
+    ``value0``/``f0``: F(y0) and its value when the caller has them. ``stop_below``: a terminal
+    event where the value (a loss, non-increasing along a gradient flow) first falls to
+    ``stop_below``; the step that crosses it is shortened (regula falsi on log value) until the
+    value lies in ``[band * stop_below, stop_below]``, so the run stops where a small-step method
+    would (status EVENT, ``stats["located"]`` the number of re-steps). The state is stored only at
+    the end (``Solution.y`` has one row; ``Solution.stats["value"]`` is the last value).
     """
     y = np.array(y0, copy=True)
     size = y.size
@@ -116,7 +120,7 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
         value = float(value0)
     t, h, steps, rejected = 0.0, float(h0), 0, 0
     start = time.perf_counter() if start is None else start
-    status, message, stiff_hit = None, "", False
+    status, message, stiff_hit, located = None, "", False, 0
     last_stiff = 0.0
     if on_step is not None:
         on_step(t, steps, value, y)
@@ -142,6 +146,10 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
                 status, message = Status.NONFINITE, "non-finite right-hand side at every step size tried"
             continue
         if err <= 1.0:
+            if stop_below is not None and v_new <= stop_below < value:
+                h, v_new, y_new, n_loc = locate(lambda hh: stepper.step(y, hh, rtol, atol)[1:3], h, value, v_new,
+                                                stop_below, band)
+                located += n_loc
             t += h
             steps += 1
             np.copyto(y, y_new)
@@ -154,6 +162,8 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
             if on_step is not None:
                 on_step(t, steps, value, y)
             status = stop(value, t, steps) if stop is not None else None
+            if status is None and stop_below is not None and value <= stop_below:
+                status = Status.EVENT
             if status is None and stiff_limit is not None and stiff > stiff_limit:
                 status, stiff_hit = Status.EVENT, True
         else:
@@ -164,4 +174,48 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
                 status, message = Status.STEP_UNDERFLOW, f"step size {h:.3g} below 1e-14 t"
     return Solution(status, np.array([t]), y[None, :], t, "dopri5", rtol, atol,
                     {"nfev": stepper.nfev, "steps": steps, "rejected": rejected, "value": value, "h": h,
-                     "stiff": stiff_hit, "h_lambda": last_stiff, "f": K[0]}, message)
+                     "stiff": stiff_hit, "h_lambda": last_stiff, "f": K[0], "located": located}, message)
+
+
+def locate(trial, h, v0, v1, level, band, max_iter: int = 12):
+    """Shorten a step of length h (value v0 at its start > level >= v1 at its end) until the value
+    at its end lies in [band * level, level]: regula falsi on log(value) in the step length with
+    the Illinois modification. ``trial(hh) -> (value, state)`` redoes the step with length hh;
+    returns (hh, value, state, trials). If the bracket cannot be narrowed (max_iter), the shortest
+    trial with value <= level is returned."""
+    import math as _m
+
+    lo, hi = 0.0, h
+    glo, ghi = _m.log(v0 / level), _m.log(max(v1, 1e-300) / level)
+    best = None
+    side = 0
+    n = 0
+    state = None
+    value = v1
+    for n in range(1, max_iter + 1):
+        hm = lo + (hi - lo) * glo / (glo - ghi)
+        if not (lo < hm < hi):
+            hm = 0.5 * (lo + hi)
+        value, state = trial(hm)
+        if not _m.isfinite(value):
+            hi, ghi = hm, -1.0
+            continue
+        if band * level <= value <= level:
+            return hm, value, state, n
+        g = _m.log(max(value, 1e-300) / level)
+        if g > 0:
+            lo, glo = hm, g
+            if side == -1:
+                ghi *= 0.5
+            side = -1
+        else:
+            hi, ghi = hm, g
+            best = (hm, value)
+            if side == 1:
+                glo *= 0.5
+            side = 1
+    if best is None or best[0] != hi:
+        value, state = trial(hi)
+        return hi, value, state, n + 1
+    value, state = trial(hi)
+    return hi, value, state, n + 1

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from dmf_verify.numerics.integrators._solution import Solution, Status
-from dmf_verify.numerics.integrators.dopri5 import STABILITY_BOUNDARY, dopri5, error_norm
+from dmf_verify.numerics.integrators.dopri5 import STABILITY_BOUNDARY, dopri5, error_norm, locate
 
 
 @functools.lru_cache(maxsize=512)
@@ -161,13 +161,14 @@ class _RKC:
 def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps: int = 1_000_000,
         t_end: float = math.inf, stop=None, on_step=None, time_limit: float | None = None,
         dopri_start: bool = True, max_stages: int = 250, power_every: int = 10, safety: float = 1.2,
-        seed: int = 12345, order: int = 1) -> Solution:
+        seed: int = 12345, order: int = 1, stop_below: float | None = None, band: float = 0.9) -> Solution:
     """Integrate ``y' = F(y)`` (a gradient flow) from ``y0``: DOPRI5 until the step is
     stability-limited, then damped first-order RKC. Arguments as :func:`~.dopri5.dopri5`;
     ``max_stages`` caps the Chebyshev stages, ``power_every`` sets how often (in accepted steps)
     one power iteration refreshes ``lambda_max``, ``safety`` multiplies it. ``stats`` counts
     ``nfev`` (all right-hand-side evaluations), ``power_nfev`` (those of the power iteration),
     ``steps``/``rejected`` (both phases), ``dopri_steps``, ``max_stages_used`` and ``t_switch``.
+    ``stop_below``/``band``: the located terminal event of :func:`~.dopri5.dopri5`.
     """
     start = time.perf_counter()
     y = np.array(y0, copy=True)
@@ -175,7 +176,7 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
     size = y.size
     nfev0 = 0
     t, steps, rejected, h = 0.0, 0, 0, float(h0)
-    stats = {"dopri_steps": 0, "t_switch": None, "power_nfev": 0, "max_stages_used": 0}
+    stats = {"dopri_steps": 0, "t_switch": None, "power_nfev": 0, "max_stages_used": 0, "located": 0}
     eng = _RKC(rhs, size, dtype)
     fy = np.empty(size, dtype=dtype)
     value = rhs(y, fy)
@@ -183,8 +184,9 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
     if dopri_start:
         sol = dopri5(rhs, y, h0=h, rtol=rtol, atol=atol, max_steps=max_steps, t_end=t_end, stop=stop,
                      on_step=on_step, time_limit=time_limit, stiff_limit=STABILITY_BOUNDARY, value0=value,
-                     f0=fy, start=start)
+                     f0=fy, start=start, stop_below=stop_below, band=band)
         nfev0 += sol.stats["nfev"]
+        stats["located"] = sol.stats["located"]
         steps, rejected = sol.stats["steps"], sol.stats["rejected"]
         stats["dopri_steps"] = steps
         if not (sol.status is Status.EVENT and sol.stats["stiff"]):
@@ -277,6 +279,14 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
                 status, message = Status.NONFINITE, "non-finite right-hand side at every step size tried"
             continue
         if err <= 1.0:
+            if stop_below is not None and v_new <= stop_below < value:
+                stepf = eng.step if order == 1 else eng.step2
+
+                def trial(hh):
+                    yy, vv = stepf(y, fy, hh, stages_for(hh * lam_safe, max_stages, order))
+                    return vv, yy
+                h, v_new, y_new, n_loc = locate(trial, h, value, v_new, stop_below, band)
+                stats["located"] += n_loc
             np.subtract(y_new, y, out=eng.s1)
             dy = float(np.linalg.norm(eng.s1))
             if dy > 0:
@@ -291,6 +301,8 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
             if on_step is not None:
                 on_step(t, steps, value, y)
             status = stop(value, t, steps) if stop is not None else None
+            if status is None and stop_below is not None and value <= stop_below:
+                status = Status.EVENT
         else:
             rejected += 1
             h *= max(0.1, 0.8 * err ** expo)
