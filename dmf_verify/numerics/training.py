@@ -637,8 +637,10 @@ def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every,
     from dmf_verify.numerics.integrators import Status, dopri5, rkc
 
     shapes = [f.shape for f in fs]
-    sizes = [f.size for f in fs]
-    offs = np.cumsum([0] + sizes)
+    sizes = [int(np.prod(f.shape)) for f in fs]
+    offs = [0]
+    for z in sizes:
+        offs.append(offs[-1] + z)
     dtype = fs[0].dtype
     nf = len(fs)
 
@@ -647,14 +649,24 @@ def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every,
 
     cache: dict = {}
 
+    is_np = isinstance(fs[0], np.ndarray)
+
+    def ptr(a):
+        return a.ctypes.data if is_np else a.data_ptr()
+
     def rhs(y, out):
-        key = (y.ctypes.data, out.ctypes.data)
+        key = (ptr(y), ptr(out))
         v = cache.get(key)
         if v is None:
             v = cache[key] = (views(y), views(out))
         return obj.evaluate(v[0], v[1], negate=True)
 
-    y0 = np.concatenate([f.ravel() for f in fs]).astype(dtype)
+    if is_np:
+        y0 = np.concatenate([f.ravel() for f in fs]).astype(dtype)
+    else:
+        import torch
+
+        y0 = torch.cat([f.reshape(-1) for f in fs])
     hist = {"iteration": [], "loss": [], "t": []}
     state = {"limit": None}
 
@@ -684,7 +696,7 @@ def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every,
                  time_limit=time_limit, stop_below=tol if tol > 0 else None, **kw)
     status = _FLOW_STATUS[sol.status.value]
     y = sol.y[0]
-    out = [f.copy() for f in views(y)]
+    out = [f.clone() if not is_np else f.copy() for f in views(y)]
     w = out[0]
     for f in out[1:]:
         w = f @ w

@@ -22,6 +22,7 @@ import time
 
 import numpy as np
 
+from dmf_verify.numerics.integrators._ops import NumpyOps, ops_for
 from dmf_verify.numerics.integrators._solution import Solution, Status
 
 C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
@@ -38,56 +39,56 @@ E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40
 STABILITY_BOUNDARY = 3.3  # |h lambda| on the negative real axis where DOPRI5 loses stability
 
 
-def error_norm(err: np.ndarray, y: np.ndarray, y_new: np.ndarray, rtol: float, atol: float,
-               s1: np.ndarray, s2: np.ndarray) -> float:
+def error_norm(err, y, y_new, rtol: float, atol: float, s1, s2, ops=NumpyOps) -> float:
     """RMS of ``err / (atol + rtol max(|y|, |y_new|))`` using the scratch buffers s1, s2 (err is overwritten)."""
-    np.abs(y, out=s1)
-    np.abs(y_new, out=s2)
-    np.maximum(s1, s2, out=s1)
+    ops.abs(y, s1)
+    ops.abs(y_new, s2)
+    ops.maximum(s1, s2, s1)
     s1 *= rtol
     s1 += atol
-    np.divide(err, s1, out=err)
-    return math.sqrt(float(np.dot(err, err)) / err.size)
+    ops.div(err, s1, err)
+    return math.sqrt(ops.sqsum(err) / err.shape[0])
 
 
 class Dopri5Stepper:
     """The buffers and one trial step of DOPRI5 for ``rhs`` on vectors of ``size`` entries."""
 
-    def __init__(self, rhs, size: int, dtype):
+    def __init__(self, rhs, like, ops=None):
         self.rhs = rhs
-        dt = np.dtype(dtype)
-        self.K = np.empty((7, size), dtype=dt)
-        self.ys = [np.empty(size, dtype=dt), np.empty(size, dtype=dt)]
-        self.tmp = np.empty(size, dtype=dt)
-        self.s1 = np.empty(size, dtype=dt)
-        self.s2 = np.empty(size, dtype=dt)
-        self.A = [np.asarray(a, dtype=dt) for a in A]
-        self.E = np.asarray(E, dtype=dt)
+        self.ops = ops = ops or ops_for(like)
+        size = like.shape[0]
+        self.K = ops.empty_2d(7, size, like)
+        self.ys = [ops.empty(size, like), ops.empty(size, like)]
+        self.tmp = ops.empty(size, like)
+        self.s1 = ops.empty(size, like)
+        self.s2 = ops.empty(size, like)
+        self.A = [None] + [ops.coeffs(a, like) for a in A[1:]]
+        self.E = ops.coeffs(E, like)
         self.nfev = 0
 
     def step(self, y: np.ndarray, h: float, rtol: float, atol: float):
         """One trial step from y (K[0] must hold F(y)): returns (err, value at y_new, y_new buffer,
         free stiffness estimate h*lambda). K[6] then holds F(y_new)."""
-        K, tmp = self.K, self.tmp
+        K, tmp, ops = self.K, self.tmp, self.ops
         value = math.nan
         for s in range(1, 7):
             ys = self.ys[s % 2]
-            np.dot(self.A[s], K[:s], out=tmp)
-            np.multiply(tmp, h, out=ys)
+            ops.combo(self.A[s], K[:s], tmp)
+            ops.mul(tmp, h, ys)
             ys += y
             value = self.rhs(ys, K[s])
             self.nfev += 1
         # K[6] is F at the 5th-order solution (FSAL): s = 6 used ys[0]; the stage at c = 1 (s = 5) ys[1].
         # Both are at t + h, so ||K[6] - K[5]|| / ||y_new - y_c1|| estimates lambda (stiffness test).
         y_new, y6 = self.ys[0], self.ys[1]
-        np.subtract(K[6], K[5], out=tmp)
-        num = float(np.dot(tmp, tmp))
-        np.subtract(y_new, y6, out=self.s1)
-        den = float(np.dot(self.s1, self.s1))
+        ops.sub(K[6], K[5], tmp)
+        num = ops.sqsum(tmp)
+        ops.sub(y_new, y6, self.s1)
+        den = ops.sqsum(self.s1)
         stiff = h * math.sqrt(num / den) if den > 0 else 0.0
-        np.dot(self.E, K, out=tmp)
+        ops.combo(self.E, K, tmp)
         tmp *= h
-        err = error_norm(tmp, y, y_new, rtol, atol, self.s1, self.s2)
+        err = error_norm(tmp, y, y_new, rtol, atol, self.s1, self.s2, ops)
         return err, value, y_new, stiff
 
 
@@ -108,15 +109,15 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
     would (status EVENT, ``stats["located"]`` the number of re-steps). The state is stored only at
     the end (``Solution.y`` has one row; ``Solution.stats["value"]`` is the last value).
     """
-    y = np.array(y0, copy=True)
-    size = y.size
-    stepper = Dopri5Stepper(rhs, size, y.dtype)
+    ops = ops_for(y0)
+    y = ops.copy(y0)
+    stepper = Dopri5Stepper(rhs, y, ops)
     K = stepper.K
     if f0 is None:
         value = rhs(y, K[0])
         stepper.nfev += 1
     else:
-        np.copyto(K[0], f0)
+        ops.assign(K[0], f0)
         value = float(value0)
     t, h, steps, rejected = 0.0, float(h0), 0, 0
     start = time.perf_counter() if start is None else start
@@ -152,8 +153,8 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
                 located += n_loc
             t += h
             steps += 1
-            np.copyto(y, y_new)
-            np.copyto(K[0], K[6])
+            ops.assign(y, y_new)
+            ops.assign(K[0], K[6])
             value = v_new
             last_stiff = stiff
             fac = 0.9 * max(err, 1e-10) ** -0.2
@@ -172,7 +173,7 @@ def dopri5(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_st
             h *= max(0.2, 0.9 * err ** -0.2)
             if h < 1e-14 * max(t, 1.0):
                 status, message = Status.STEP_UNDERFLOW, f"step size {h:.3g} below 1e-14 t"
-    return Solution(status, np.array([t]), y[None, :], t, "dopri5", rtol, atol,
+    return Solution(status, np.array([t]), y[None], t, "dopri5", rtol, atol,
                     {"nfev": stepper.nfev, "steps": steps, "rejected": rejected, "value": value, "h": h,
                      "stiff": stiff_hit, "h_lambda": last_stiff, "f": K[0], "located": located}, message)
 

@@ -24,6 +24,7 @@ import time
 
 import numpy as np
 
+from dmf_verify.numerics.integrators._ops import ops_for
 from dmf_verify.numerics.integrators._solution import Solution, Status
 from dmf_verify.numerics.integrators.dopri5 import STABILITY_BOUNDARY, dopri5, error_norm, locate
 
@@ -92,38 +93,39 @@ def stages_for(h_lambda: float, max_stages: int, order: int = 1) -> int:
 
 
 class _RKC:
-    def __init__(self, rhs, size, dtype):
+    def __init__(self, rhs, like, ops):
         self.rhs = rhs
-        dt = np.dtype(dtype)
-        self.work = [np.empty(size, dtype=dt) for _ in range(4)]
-        self.fnew = np.empty(size, dtype=dt)
-        self.fj = np.empty(size, dtype=dt)
-        self.tmp = np.empty(size, dtype=dt)
-        self.s1 = np.empty(size, dtype=dt)
-        self.s2 = np.empty(size, dtype=dt)
+        self.ops = ops
+        size = like.shape[0]
+        self.work = [ops.empty(size, like) for _ in range(4)]
+        self.fnew = ops.empty(size, like)
+        self.fj = ops.empty(size, like)
+        self.tmp = ops.empty(size, like)
+        self.s1 = ops.empty(size, like)
+        self.s2 = ops.empty(size, like)
         self.nfev = 0
 
     def step2(self, y, fy, h, s):
         """s-stage second-order RKC step (as :meth:`step`)."""
         mu, nu, mut, gmt, _ = rkc2_coefficients(s)
         free = [w for w in self.work if w is not y]
-        tmp, fj = self.tmp, self.fj
+        tmp, fj, ops = self.tmp, self.fj, self.ops
         y2 = y
         y1 = free.pop()
-        np.multiply(fy, mut[1] * h, out=y1)
+        ops.mul(fy, mut[1] * h, y1)
         y1 += y
         for j in range(2, s + 1):
             self.rhs(y1, fj)
             self.nfev += 1
             yn = free.pop()
-            np.multiply(y1, mu[j], out=yn)
-            np.multiply(y2, nu[j], out=tmp)
+            ops.mul(y1, mu[j], yn)
+            ops.mul(y2, nu[j], tmp)
             yn += tmp
-            np.multiply(y, 1.0 - mu[j] - nu[j], out=tmp)
+            ops.mul(y, 1.0 - mu[j] - nu[j], tmp)
             yn += tmp
-            np.multiply(fj, mut[j] * h, out=tmp)
+            ops.mul(fj, mut[j] * h, tmp)
             yn += tmp
-            np.multiply(fy, gmt[j] * h, out=tmp)
+            ops.mul(fy, gmt[j] * h, tmp)
             yn += tmp
             if y2 is not y:
                 free.append(y2)
@@ -136,19 +138,19 @@ class _RKC:
         """s-stage RKC step from (y, fy); returns (y_new buffer, value at y_new); F(y_new) in self.fnew."""
         mu, nu, mut, _ = rkc_coefficients(s)
         free = [w for w in self.work if w is not y]
-        tmp, fj = self.tmp, self.fj
+        tmp, fj, ops = self.tmp, self.fj, self.ops
         y2 = y
         y1 = free.pop()
-        np.multiply(fy, mut[1] * h, out=y1)
+        ops.mul(fy, mut[1] * h, y1)
         y1 += y
         for j in range(2, s + 1):
             self.rhs(y1, fj)
             self.nfev += 1
             yn = free.pop()
-            np.multiply(y1, mu[j], out=yn)
-            np.multiply(y2, nu[j], out=tmp)
+            ops.mul(y1, mu[j], yn)
+            ops.mul(y2, nu[j], tmp)
             yn += tmp
-            np.multiply(fj, mut[j] * h, out=tmp)
+            ops.mul(fj, mut[j] * h, tmp)
             yn += tmp
             if y2 is not y:
                 free.append(y2)
@@ -171,14 +173,14 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
     ``stop_below``/``band``: the located terminal event of :func:`~.dopri5.dopri5`.
     """
     start = time.perf_counter()
-    y = np.array(y0, copy=True)
-    dtype = y.dtype
-    size = y.size
+    ops = ops_for(y0)
+    y = ops.copy(y0)
+    size = y.shape[0]
     nfev0 = 0
     t, steps, rejected, h = 0.0, 0, 0, float(h0)
     stats = {"dopri_steps": 0, "t_switch": None, "power_nfev": 0, "max_stages_used": 0, "located": 0}
-    eng = _RKC(rhs, size, dtype)
-    fy = np.empty(size, dtype=dtype)
+    eng = _RKC(rhs, y, ops)
+    fy = ops.empty(size, y)
     value = rhs(y, fy)
     nfev0 += 1
     if dopri_start:
@@ -192,8 +194,8 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
         if not (sol.status is Status.EVENT and sol.stats["stiff"]):
             return _finish(sol.status, sol.t_final, sol.y[0], sol.stats["value"], rtol, atol,
                            {**stats, "nfev": nfev0, "steps": steps, "rejected": rejected}, sol.message)
-        y = sol.y[0].copy()
-        np.copyto(fy, sol.stats["f"])
+        y = ops.copy(sol.y[0])
+        ops.assign(fy, sol.stats["f"])
         value = sol.stats["value"]
         t, h = float(sol.t_final), float(sol.stats["h"])
         lam = sol.stats["h_lambda"] / max(h, 1e-300)
@@ -206,29 +208,30 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
         if st is not None:
             return _finish(st, t, y, value, rtol, atol, {**stats, "nfev": nfev0, "steps": 0, "rejected": 0}, "")
     # the state lives in one of the engine's work buffers (swapped, never copied, on acceptance)
-    np.copyto(eng.work[0], y)
+    ops.assign(eng.work[0], y)
     y = eng.work[0]
-    rng = np.random.default_rng(seed)
-    vec = rng.standard_normal(size).astype(dtype)
-    yp = np.empty(size, dtype=dtype)
-    fp = np.empty(size, dtype=dtype)
-    fd_eps = float(np.sqrt(np.finfo(dtype).eps))
+    vec = ops.randn(size, y, seed)
+    yp = ops.empty(size, y)
+    fp = ops.empty(size, y)
+    fd_eps = math.sqrt(ops.eps(y))
+    reseed = [seed]
 
     def power(iters):
         nonlocal vec
         est = 0.0
         for _ in range(iters):
-            nv = float(np.linalg.norm(vec))
+            nv = ops.norm(vec)
             if nv == 0.0 or not math.isfinite(nv):
-                vec = rng.standard_normal(size).astype(dtype)
-                nv = float(np.linalg.norm(vec))
-            delta = fd_eps * (1.0 + float(np.linalg.norm(y)))
-            np.multiply(vec, delta / nv, out=yp)
-            np.add(yp, y, out=yp)
+                reseed[0] += 1
+                vec = ops.randn(size, y, reseed[0])
+                nv = ops.norm(vec)
+            delta = fd_eps * (1.0 + ops.norm(y))
+            ops.mul(vec, delta / nv, yp)
+            ops.add(yp, y, yp)
             rhs(yp, fp)
             stats["power_nfev"] += 1
-            np.subtract(fp, fy, out=vec)
-            est = float(np.linalg.norm(vec)) / delta
+            ops.sub(fp, fy, vec)
+            est = ops.norm(vec) / delta
             if not math.isfinite(est) or est == 0.0:
                 break
         return est
@@ -258,20 +261,11 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
         stats["max_stages_used"] = max(stats["max_stages_used"], s)
         if order == 1:
             y_new, v_new = eng.step(y, fy, h, s)
-            np.subtract(eng.fnew, fy, out=eng.tmp)
-            dnum = float(np.linalg.norm(eng.tmp))
-            eng.tmp *= 0.5 * h
-        else:  # embedded estimate (1/15) [12 (y_n - y_n+1) + 6 h (F(y_n) + F(y_n+1))]
+        else:
             y_new, v_new = eng.step2(y, fy, h, s)
-            np.subtract(eng.fnew, fy, out=eng.tmp)
-            dnum = float(np.linalg.norm(eng.tmp))
-            np.add(eng.fnew, fy, out=eng.tmp)
-            eng.tmp *= 6.0 * h
-            np.subtract(y, y_new, out=eng.s1)
-            eng.s1 *= 12.0
-            eng.tmp += eng.s1
-            eng.tmp *= 1.0 / 15.0
-        err = error_norm(eng.tmp, y, y_new, rtol, atol, eng.s1, eng.s2)
+        err = math.inf
+        if math.isfinite(v_new):
+            err, dnum = _error(eng, ops, y, y_new, fy, h, order, rtol, atol)
         if not (math.isfinite(err) and math.isfinite(v_new)):
             rejected += 1
             h *= 0.2
@@ -287,8 +281,9 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
                     return vv, yy
                 h, v_new, y_new, n_loc = locate(trial, h, value, v_new, stop_below, band)
                 stats["located"] += n_loc
-            np.subtract(y_new, y, out=eng.s1)
-            dy = float(np.linalg.norm(eng.s1))
+                _, dnum = _error(eng, ops, y, y_new, fy, h, order, rtol, atol)
+            ops.sub(y_new, y, eng.s1)
+            dy = ops.norm(eng.s1)
             if dy > 0:
                 lam = max(lam, dnum / dy)  # secant lower bound on lambda_max (free)
             t += h
@@ -314,7 +309,24 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
                                                      "h": h, "lambda": lam}, message)
 
 
+def _error(eng, ops, y, y_new, fy, h, order, rtol, atol):
+    """(local error norm, ||F(y_new) - F(y)||) of a step; the embedded estimate of order 2 is
+    (1/15) [12 (y_n - y_n+1) + 6 h (F(y_n) + F(y_n+1))], of order 1 (h/2)(F(y_n+1) - F(y_n))."""
+    ops.sub(eng.fnew, fy, eng.tmp)
+    dnum = ops.norm(eng.tmp)
+    if order == 1:
+        eng.tmp *= 0.5 * h
+    else:
+        ops.add(eng.fnew, fy, eng.tmp)
+        eng.tmp *= 6.0 * h
+        ops.sub(y, y_new, eng.s1)
+        eng.s1 *= 12.0
+        eng.tmp += eng.s1
+        eng.tmp *= 1.0 / 15.0
+    return error_norm(eng.tmp, y, y_new, rtol, atol, eng.s1, eng.s2, ops), dnum
+
+
 def _finish(status, t, y, value, rtol, atol, stats, message) -> Solution:
     stats = {k: v for k, v in stats.items() if k != "f"}
     stats["value"] = value
-    return Solution(status, np.array([t]), np.array(y, copy=True)[None, :], t, "rkc", rtol, atol, stats, message)
+    return Solution(status, np.array([t]), ops_for(y).copy(y)[None], t, "rkc", rtol, atol, stats, message)
