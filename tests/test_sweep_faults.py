@@ -124,7 +124,7 @@ def test_signal_to_main_stops_promptly_and_keeps_finished_runs(tmp_path, sig, co
     assert "skipped" in err.text() and "interrupted by" in err.text()
     # resuming computes only what is missing
     proc2 = _start(_cfg(tmp_path, seeds=6), out)
-    stdout, stderr = proc2.communicate(timeout=120)
+    _, stderr = proc2.communicate(timeout=120)
     assert proc2.returncode == 0, stderr
     assert f"{len(cached)} cached" in stderr
     assert len(_rows(out / "figure1.csv")) == 6

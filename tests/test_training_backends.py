@@ -95,7 +95,7 @@ def _public_gt(n, r, seed):
 
 
 def _public_model(n, depth, init, init_scale, seed):
-    import torch.nn as nn
+    from torch import nn
 
     torch.manual_seed(seed)
     hidden = [n] + [n] * depth

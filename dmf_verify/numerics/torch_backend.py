@@ -147,7 +147,7 @@ def train(loss, fs, *, optimizer, lr, tol, max_iter, rho, eps, rtol, atol, dtype
                              batch_size=batch_size, seed=seed)
     status, out, it, value, w, flow_time, hist, stats = res
     seconds = time.perf_counter() - start
-    to64 = lambda a: a.detach().to("cpu", torch.float64).numpy()  # noqa: E731
+    to64 = lambda a: a.detach().to("cpu", torch.float64).numpy()
     stats = dict(stats, device=str(dev))
     return T.TrainResult(status, optimizer, [to64(f) for f in out], to64(w), it, obj.nfev, float(value), seconds,
                          flow_time, hist, stats, "torch", str(np.dtype(dtype)))
@@ -303,7 +303,7 @@ def train_batch(problems, factor_lists, *, optimizer: str = "adaptive", lr: floa
                 f.sub_(eta * g)
             value, grads, w = evaluate()
     seconds = time.perf_counter() - start
-    to64 = lambda a: a.detach().to("cpu", torch.float64).numpy()  # noqa: E731
+    to64 = lambda a: a.detach().to("cpu", torch.float64).numpy()
     res = []
     for b in range(B):
         res.append(TrainResult(status[b], optimizer, [to64(f[b]) for f in out_f], to64(out_w[b]), int(iters[b]),

@@ -218,8 +218,8 @@ def run_depth(task: str, depth: int, *, size: int, rank: int, m: int, steps: int
     ``init``: spectral norm of the initial product relative to ||W*||_2. ``lr=None`` picks the
     depth's learning rate from the scalar model (module docstring).
     """
-    from dmf_verify.numerics.descent import gradient_descent
     from dmf_verify.errors import InvalidArgument
+    from dmf_verify.numerics.descent import gradient_descent
     from dmf_verify.numerics.model import balanced_factors
     from dmf_verify.numerics.validation import check_depth, check_positive, check_seed
 

@@ -386,7 +386,7 @@ def plot(rows: list[dict], out_dir, title: str, *, figure: str = "figure1", grid
                 med = np.array([np.median(by_m[m][metric]) for m in ms])
                 lo = np.array([np.min(by_m[m][metric]) for m in ms])
                 hi = np.array([np.max(by_m[m][metric]) for m in ms])
-                style = dict(ls="--", color="k") if name == "min nuclear norm" else {}
+                style = {"ls": "--", "color": "k"} if name == "min nuclear norm" else {}
                 nseeds = max(len(by_m[m][metric]) for m in ms)
                 ax.errorbar(ms, med, yerr=[med - lo, hi - med], marker="o", capsize=3,
                             label=f"{name} (n={nseeds} seeds)", **style)

@@ -276,7 +276,7 @@ def rkc(rhs, y0, *, h0: float, rtol: float = 1e-4, atol: float = 1e-8, max_steps
             if stop_below is not None and v_new <= stop_below < value:
                 stepf = eng.step if order == 1 else eng.step2
 
-                def trial(hh):
+                def trial(hh, stepf=stepf, y=y, fy=fy, lam_safe=lam_safe):
                     yy, vv = stepf(y, fy, hh, stages_for(hh * lam_safe, max_stages, order))
                     return vv, yy
                 h, v_new, y_new, n_loc = locate(trial, h, value, v_new, stop_below, band)
