@@ -251,3 +251,20 @@ def test_completion_cli_on_rating_data(tmp_path, capsys):
     _write_udata(f, count=70)
     assert main(["experiment", "completion", "--data", str(f), "--m", "50", "--depth", "2", "--tol", "1e-5"]) == 0
     assert "status=converged" in capsys.readouterr().out
+
+
+def test_sweep_batches_seeds_on_one_device(tmp_path):
+    from dmf_verify.checks.experiments import figures as F
+    from dmf_verify.checks.experiments import sweep
+
+    grid = F.make_grid("figure1", {"n": 8, "rank": 1, "m": [30], "depths": [2], "seeds": 3, "nuclear": False,
+                                   "optimizers": ["adaptive"], "lrs": [1e-2], "backend": "torch"})
+    specs = F.expand(grid)
+    out = sweep.run_sweep(F.SWEEP, specs, tmp_path / "b", progress=False, log=lambda s: None)
+    assert out.counts["done"] == 3
+    assert all(r["status"] == "converged" and r["message"].startswith("batched: 3 runs") for r in out.rows)
+    single = [F.run_one(s)[0] for s in specs]  # the same runs one by one (no batch)
+    for a, b in zip(out.rows, single):
+        assert float(a["test_mse"]) == pytest.approx(float(b["test_mse"]), rel=1e-3)
+    again = sweep.run_sweep(F.SWEEP, specs, tmp_path / "b", progress=False, log=lambda s: None)
+    assert again.counts["cached"] == 3

@@ -303,6 +303,44 @@ def run_one(spec: FigureSpec):
     return row, arrays
 
 
+def _batch_key(spec: FigureSpec):
+    """Runs that differ only in the seed share one batched torch run (backend torch, gd/adaptive)."""
+    if spec.backend != "torch" or spec.optimizer not in ("gd", "adaptive") or spec.data:
+        return None
+    return (spec.task, spec.n, spec.rank, spec.m, spec.depth, spec.optimizer, spec.init, spec.init_scale, spec.lr,
+            spec.tol, spec.max_iter, spec.dtype, spec.rng)
+
+
+def run_batch(specs: list[FigureSpec]):
+    """Several seeds of one configuration at once on one device (:func:`~dmf_verify.numerics.torch_backend.train_batch`)."""
+    import numpy as np
+
+    from dmf_verify.numerics.spectral import effective_rank, singular_values
+    from dmf_verify.numerics.torch_backend import train_batch
+    from dmf_verify.numerics.training import init_factors
+
+    problems = [_problem(s) for s in specs]
+    fls = [init_factors(s.n, s.depth, s.init_scale, seed=s.seed, init=s.init, rng=s.rng) for s in specs]
+    s0 = specs[0]
+    results = train_batch(problems, fls, optimizer=s0.optimizer, lr=s0.lr, tol=s0.tol, max_iter=s0.max_iter,
+                          dtype=np.float32 if s0.dtype == "float32" else np.float64)
+    out = []
+    for p, r in zip(problems, results):
+        arrays = p.arrays()
+        if "A" in arrays and arrays["A"].size > 1_000_000:
+            del arrays["A"]
+        row = {"status": r.status, "iterations": r.iterations, "nfev": r.nfev,
+               "message": f"batched: {len(specs)} runs on {r.stats['device']}"}
+        w = r.product
+        if np.all(np.isfinite(w)):
+            sv = singular_values(w)
+            row.update(train_loss=p.loss.value(w), reconstruction_error=p.reconstruction_error(w),
+                       test_mse=p.test_mse(w), nuclear_norm=float(sv.sum()), effective_rank=effective_rank(sv))
+            arrays["solution"] = w
+        out.append((row, arrays))
+    return out
+
+
 def _label(spec: FigureSpec) -> str:
     if spec.optimizer == "nuclear":
         return f"{spec.task} m={spec.m} seed={spec.seed} min nuclear norm"
@@ -310,7 +348,8 @@ def _label(spec: FigureSpec) -> str:
 
 
 SWEEP = sweep.Sweep("figures", FigureSpec, CACHE_VERSION, FIELDS, run_one,
-                    ok=("converged", "optimal", "optimal_inaccurate"), label=_label, module=__name__)
+                    ok=("converged", "optimal", "optimal_inaccurate"), label=_label, module=__name__,
+                    batch_key=_batch_key, run_batch=run_batch)
 SWEEPS = {"figures": SWEEP}
 
 

@@ -70,6 +70,8 @@ class Sweep:
     ok: tuple = ("converged",)
     label: Callable | None = None
     module: str = ""
+    batch_key: Callable | None = None   # spec -> hashable (runs with equal keys may share one batch) or None
+    run_batch: Callable | None = None   # [spec, ...] -> [(row, arrays), ...] (one device, in this process)
 
     def key(self, spec) -> str:
         return run_key(self, spec)
@@ -214,6 +216,24 @@ def execute(sweep: Sweep, spec, out_dir) -> dict:
     return full
 
 
+def execute_batch(sweep: Sweep, specs: list, out_dir) -> list[dict]:
+    """Run specs that share a batch key together (``sweep.run_batch``), caching each as :func:`execute`."""
+    start = time.perf_counter()
+    try:
+        results = sweep.run_batch(list(specs))
+    except Exception as exc:  # noqa: BLE001 - recorded for every run of the batch
+        results = [({"status": "error", "message": f"{type(exc).__name__}: {exc}"}, {}) for _ in specs]
+    secs = round((time.perf_counter() - start) / max(1, len(specs)), 4)
+    rows = []
+    for spec, (row, arrays) in zip(specs, results):
+        key = run_key(sweep, spec)
+        full = {**spec_dict(spec), "message": "", **row, "seconds": secs, "key": key}
+        if out_dir is not None and full.get("status") not in NOT_CACHED:
+            save_run(out_dir, key, spec_dict(spec), full, arrays)
+        rows.append(full)
+    return rows
+
+
 def execute_named(module: str, name: str, spec_d: dict, out_dir) -> dict:
     sweep = resolve(module, name)
     return execute(sweep, sweep.spec_type(**spec_d), out_dir)
@@ -311,8 +331,17 @@ def run_sweep(sweep: Sweep, specs: list, out_dir, *, jobs: int = 1, dask: str | 
         elif dask:
             _run_dask(sweep, specs, todo, out_dir, dask, on_row)
         elif jobs == 1 or len(todo) == 1:
+            groups: dict = {}
             for i in todo:
-                on_row(i, execute(sweep, specs[i], out_dir))
+                k = sweep.batch_key(specs[i]) if (sweep.batch_key and sweep.run_batch) else None
+                groups.setdefault(("single", i) if k is None else ("batch", k), []).append(i)
+            for (kind, _), idxs in groups.items():
+                if kind == "batch" and len(idxs) > 1:
+                    for i, row in zip(idxs, execute_batch(sweep, [specs[i] for i in idxs], out_dir)):
+                        on_row(i, row)
+                else:
+                    for i in idxs:
+                        on_row(i, execute(sweep, specs[i], out_dir))
         else:
             _run_pool(sweep, specs, todo, out_dir, jobs, on_row)
     except (_Interrupted, KeyboardInterrupt) as exc:
