@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -543,6 +544,7 @@ def _run_single(task, args) -> int:
     else:
         spec = expand({**grid, "nuclear": False})[0]
     out = sweep.prepare_out(args.out) if args.out else None
+    print(f"running {_label(spec)} (rng {spec.rng}, backend {spec.backend}) ...", file=sys.stderr, flush=True)
     row = sweep.execute(SWEEP, spec, out)
     print(f"{task} n={row['n']} rank={row['rank']} m={row['m']} depth={row['depth'] or '-'} "
           f"optimizer={row['optimizer']} seed={row['seed']} rng={row['rng']}: status={row['status']} "
