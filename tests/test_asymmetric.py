@@ -247,4 +247,4 @@ def test_experiment_quick_cli(tmp_path):
                           "--out", str(tmp_path), "--no-plot"], capture_output=True, text=True, timeout=300,
                          check=False)
     assert out.returncode == 0, out.stderr
-    assert (tmp_path / "results.csv").exists() and (tmp_path / "slopes.csv").exists()
+    assert (tmp_path / "soltanolkotabi.csv").exists() and (tmp_path / "soltanolkotabi_slopes.csv").exists()

@@ -1,4 +1,4 @@
-"""``--dask ADDRESS`` of the figure sweeps (checks/experiments/figures.py) against a LocalCluster.
+"""``--dask ADDRESS`` of the sweep engine (checks/experiments/sweep.py) against a LocalCluster.
 
 The cluster tests are skipped when the optional extra dask[distributed] is not installed.
 """
@@ -14,7 +14,12 @@ import pytest
 
 from dmf_verify.checks.cli import main
 from dmf_verify.checks.experiments import figures as F
+from dmf_verify.checks.experiments import sweep as S
 from dmf_verify.errors import InvalidArgument
+
+
+def _grid_rows(specs, out, *, dask=None, log=None):
+    return S.run_sweep(F.SWEEP, specs, out, progress=False, dask=dask, log=log or (lambda s: None)).rows
 
 # --quick grid, shrunk further: n = 10, rank 1, m = 40, depths 2 and 3, one seed, with the
 # nuclear-norm baseline: 3 runs (2 flow + 1 SCS), ~2 s in all.
@@ -23,7 +28,7 @@ TIMING = {"seconds"}
 
 
 def _rows(out):
-    with open(out / "results.csv") as fh:
+    with open(out / "figure1.csv") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -34,7 +39,7 @@ def _same_row(a: dict, b: dict) -> None:
             continue
         try:
             x, y = float(va), float(b[k])
-        except ValueError:
+        except (TypeError, ValueError):
             assert va == b[k], k
         else:
             assert (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y, rel=1e-9, abs=0), k
@@ -70,7 +75,7 @@ def test_dask_sweep_same_rows_and_npz_as_local(tmp_path, cluster, capsys):
         with np.load(local / "runs" / f"{r['key']}.npz") as za, np.load(remote / "runs" / f"{r['key']}.npz") as zb:
             assert set(za.files) == set(zb.files)
             for name in za.files:
-                if name in ("row",):
+                if name in ("__row__",):
                     continue
                 if za[name].dtype.kind == "f":
                     assert np.allclose(za[name], zb[name], rtol=1e-9, atol=0), name
@@ -86,18 +91,19 @@ def test_dask_sweep_same_rows_and_npz_as_local(tmp_path, cluster, capsys):
 
 
 def test_dask_failed_task_recorded_and_retried_on_resume(tmp_path, cluster):
+    import dataclasses
+
     g = F.make_grid("figure1", {"n": 8, "rank": 1, "m": [30], "depths": [2], "seeds": 1, "nuclear": False})
     good = F.expand(g)[0]
-    bad = dict(good, seed=1)
-    del bad["depth"]  # KeyError inside the worker: not a project error, so the task itself fails
-    rows = F.run_grid([good, bad], tmp_path, progress=False, dask=cluster.scheduler_address)
+    bad = dataclasses.replace(good, seed=1, task="tensor")  # raises inside the task: an error row
+    rows = _grid_rows([good, bad], tmp_path, dask=cluster.scheduler_address)
     assert rows[0]["status"] == "converged"
-    assert rows[1]["status"] == "error" and "KeyError" in rows[1]["message"]
+    assert rows[1]["status"] == "error" and "task" in rows[1]["message"]
     assert rows[1]["key"] == F.run_key(bad)
     assert (tmp_path / "runs" / f"{rows[0]['key']}.npz").exists()
     assert not (tmp_path / "runs" / f"{rows[1]['key']}.npz").exists()  # not cached: retried next time
     msgs = []
-    rows2 = F.run_grid([good, bad], tmp_path, progress=False, dask=cluster.scheduler_address, log=msgs.append)
+    rows2 = _grid_rows([good, bad], tmp_path, dask=cluster.scheduler_address, log=msgs.append)
     assert "1 cached, 1 to do" in msgs[0]
     assert rows2[1]["status"] == "error" and rows2[0]["test_mse"] == rows[0]["test_mse"]
 
@@ -107,19 +113,25 @@ def test_dask_task_restores_blas_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "7")
     monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
     seen = {}
-    real = F.run_spec
+    real = F.SWEEP.run
 
-    def spy(spec, out_dir=None):
-        seen.update({v: F.os.environ.get(v) for v in F._BLAS_VARS})
-        return real(spec, out_dir)
+    def spy(spec):
+        seen.update({v: S.os.environ.get(v) for v in S.BLAS_THREAD_VARS})
+        return real(spec)
 
-    monkeypatch.setattr(F, "run_spec", spy)
+    monkeypatch.setattr(F, "SWEEPS", {"figures": dataclasses_replace(F.SWEEP, run=spy)})
     spec = F.expand(F.make_grid("figure1", {"n": 6, "rank": 1, "m": [20], "depths": [2], "seeds": 1,
                                             "nuclear": False}))[0]
-    row, data = F._dask_task(spec)
+    row, data = S.dask_task(F.__name__, "figures", S.spec_dict(spec))
     assert set(seen.values()) == {"1"}
-    assert F.os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in F.os.environ
+    assert S.os.environ["OMP_NUM_THREADS"] == "7" and "OPENBLAS_NUM_THREADS" not in S.os.environ
     assert row["key"] == F.run_key(spec) and data[:2] == b"PK"  # a zip (.npz)
+
+
+def dataclasses_replace(obj, **kw):
+    import dataclasses
+
+    return dataclasses.replace(obj, **kw)
 
 
 def test_one_blas_thread_is_reference_counted_across_threads(monkeypatch):
@@ -130,23 +142,22 @@ def test_one_blas_thread_is_reference_counted_across_threads(monkeypatch):
     inside, release, seen = threading.Barrier(3), threading.Event(), []
 
     def task():
-        F._enter_one_blas_thread()
+        S.enter_one_blas_thread()
         try:
             inside.wait(timeout=10)
             release.wait(timeout=10)
-            seen.append(F.os.environ["OMP_NUM_THREADS"])
+            seen.append(S.os.environ["OMP_NUM_THREADS"])
         finally:
-            F._exit_one_blas_thread()
+            S.exit_one_blas_thread()
 
     threads = [threading.Thread(target=task) for _ in range(3)]
     for t in threads:
         t.start()
     release.set()
-    threads[0].join(timeout=10)
     for t in threads:
         t.join(timeout=10)
     assert seen == ["1", "1", "1"]
-    assert F.os.environ["OMP_NUM_THREADS"] == "3" and F._ONE_THREAD["depth"] == 0
+    assert S.os.environ["OMP_NUM_THREADS"] == "3" and S._ONE_THREAD["depth"] == 0
 
 
 def test_dask_bad_address_is_a_clear_error(tmp_path, capsys):
@@ -165,20 +176,20 @@ def test_dask_workers_that_cannot_run_tasks_fail_fast(tmp_path, cluster, monkeyp
     def probe():
         raise ModuleNotFoundError("No module named 'checks'")
 
-    monkeypatch.setattr(F, "_dask_probe", probe)
+    monkeypatch.setattr(S, "dask_probe", probe)
     spec = F.expand(F.make_grid("figure1", {"n": 6, "rank": 1, "m": [20], "depths": [2], "seeds": 1,
                                             "nuclear": False}))[0]
     with pytest.raises(InvalidArgument, match="is the same dmf-verify installed on every worker"):
-        F.run_grid([spec], tmp_path, progress=False, dask=cluster.scheduler_address)
-    assert not (tmp_path / "runs").exists()
+        _grid_rows([spec], tmp_path, dask=cluster.scheduler_address)
+    assert not list((tmp_path / "runs").glob("*.npz")) if (tmp_path / "runs").exists() else True
 
 
 def test_dask_missing_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
     with pytest.raises(InvalidArgument, match=r"dask\[distributed\]"):
-        F._dask_client("tcp://127.0.0.1:8786")
-    # the module itself never imports dask
-    assert "dask" not in F.__dict__ and "distributed" not in F.__dict__
+        S.connect_dask("tcp://127.0.0.1:8786")
+    # the modules themselves never import dask
+    assert "distributed" not in S.__dict__ and "distributed" not in F.__dict__
 
 
 def test_dask_worker_process_one_blas_thread(tmp_path):
@@ -186,14 +197,14 @@ def test_dask_worker_process_one_blas_thread(tmp_path):
     distributed = pytest.importorskip("distributed")
     g = F.make_grid("figure1", {"n": 8, "rank": 1, "m": [30], "depths": [3], "seeds": 1, "nuclear": False})
     specs = F.expand(g)
-    local = F.run_grid(specs, tmp_path / "local", progress=False)
+    local = _grid_rows(specs, tmp_path / "local")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=":0") as cl:
-        rows = F.run_grid(specs, tmp_path / "dask", progress=False, dask=cl.scheduler_address)
+        rows = _grid_rows(specs, tmp_path / "dask", dask=cl.scheduler_address)
         with distributed.Client(cl.scheduler_address) as client:
-            env = client.run(lambda: {v: F.os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
-            pids = client.run(F.os.getpid)
+            env = client.run(lambda: {v: S.os.environ.get(v) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+            pids = client.run(S.os.getpid)
     assert all(e == {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"} for e in env.values())
-    assert F.os.getpid() not in pids.values()
+    assert S.os.getpid() not in pids.values()
     _same_row(rows[0], local[0])
     assert (tmp_path / "dask" / "runs" / f"{rows[0]['key']}.npz").exists()

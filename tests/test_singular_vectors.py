@@ -187,8 +187,8 @@ def test_dynamics_bad_input_raises():
 def test_dynamics_cli_writes_csv_and_png(tmp_path):
     from dmf_verify.checks.cli import main
 
-    rc = main(["experiment", "dynamics", "--task", "sensing", "--depths", "1,2", "--steps", "60", "--size", "8",
-               "--rank", "2", "--m", "40", "--jobs", "0", "--out", str(tmp_path)])
+    rc = main(["experiment", "dynamics", "--task", "sensing", "--depths", "1", "2", "--steps", "60", "--size",
+               "8", "--rank", "2", "--m", "40", "--out", str(tmp_path)])
     assert rc == 0
     csv = (tmp_path / "dynamics_sensing.csv").read_text().splitlines()
     assert csv[0].startswith("task,depth,lr,step,loss,sigma_1")
@@ -200,7 +200,7 @@ def test_dynamics_cli_writes_csv_and_png(tmp_path):
 def test_dynamics_cli_bad_depths(tmp_path, capsys):
     from dmf_verify.checks.cli import main
 
-    assert main(["experiment", "dynamics", "--depths", "a,b", "--out", str(tmp_path)]) == 2
+    assert main(["experiment", "dynamics", "--depths", "0", "--out", str(tmp_path)]) == 2
 
 
 def test_residual_cache_tracks_in_place_updates():

@@ -1,32 +1,46 @@
-"""The experimental protocol of Arora et al. (2019), public code: problems, initialization, optimizers.
+"""The experimental protocol of Arora et al. (2019) and its public code: problems, initializations, optimizers.
 
-Protocol (issue #7; Arora et al. 2019, Appendix D.2):
+Protocol (Arora et al. 2019, Appendix D.2):
 
 * ground truth ``W* = n W0 / ||W0||_F`` with ``W0 = U V^T / sqrt(r)``, ``U, V`` i.i.d. N(0, 1) of
   shape ``(n, r)``: rank exactly r, ``||W*||_F = n`` (RMS entry 1), not symmetric;
 * completion: ``m`` distinct entries uniformly without replacement, ``y = W*`` on them;
-  sensing: ``A_i`` with i.i.d. N(0, 1/n^2) entries (so ``||A_i||_F ~ 1`` like a completion
-  indicator ``e_a e_b^T``; this scaling is our choice, the public code does not fix it here);
+  sensing: ``A_i`` with i.i.d. N(0, 1/n^2) entries (the public code's ``torch.randn(m, n, n) / n``),
+  ``y_i = <A_i, W*>``;
 * loss ``L = (1/m) sum_i (<A_i, W> - y_i)^2`` (mean, no 1/2);
-* N full-width n x n factors, i.i.d. N(0, s^2) with ``s = init_scale^(1/N) / sqrt(n)``;
+* N full-width n x n factors; initializations ``gaussian`` (i.i.d. N(0, s^2), ``s =
+  init_scale^(1/N) / sqrt(n)``), ``orthogonal`` (Haar-orthogonal factors times
+  ``(init_scale sqrt(n))^(1/N)``: balanced) and ``identity`` (``init_scale^(1/N) I``);
 * stop at the first iteration with ``L <= tol`` (1e-6), cap ``max_iter`` (1e6).
+
+Random streams (``rng=``): ``"project"`` (default) draws everything from numpy Generators seeded
+from ``seed``; ``"public"`` reproduces the public code's draws for the seed it is run with
+(``--set seed S`` in each of its scripts): W* from numpy's legacy ``RandomState(S)`` (U then V,
+drawn in float64 and cast to float32, all arithmetic in float32 as under numpy 1.x); Omega by
+``torch.multinomial(torch.ones(n^2), m, replacement=False)`` and the sensing matrices by
+``torch.randn(m, n, n) / n`` on a torch generator seeded with S; the initialization as in its
+``main.py``: ``nn.Sequential`` of N ``nn.Linear`` layers (each default initialization draws a
+uniform n x n matrix, discarded) and then the chosen initialization drawn per layer; factor j
+of the product ``W_N ... W_1`` is the transpose of layer ``N + 1 - j``'s weight (its end-to-end
+matrix is ``W_1^T W_2^T ...``). The public draws need torch (the optional extra).
 
 Optimizers (:func:`train`):
 
-* ``"gd"``: W_j <- W_j - lr g_j (the theory's object);
+* ``"gd"``: W_j <- W_j - lr g_j (the theory's object; the public code's ``SGD`` on the full loss);
+* ``"sgd"``: mini-batch SGD, batches of ``batch_size`` observations drawn without replacement
+  within each epoch (seeded by ``seed``); the stopping rule sees the full loss;
 * ``"adaptive"``: the public code's "GroupRMSprop": one scalar for all layers,
-  ``v_t = rho v_{t-1} + (1 - rho) sum_j ||g_j||_F^2``, ``eta_t = lr / (sqrt(v_t / (1 - rho^t)) + eps)``;
-  since every layer gets the same scalar, this is GD with a time-varying step, i.e. a time
-  reparametrization of the same gradient-flow path (up to discretization);
-* ``"flow"``: the gradient flow itself, integrated with an adaptive-step Dormand-Prince 5(4)
-  pair (error control, FSAL), stopping at the first accepted step with ``L <= tol``. ``lr`` is
-  the first trial step; ``rtol``/``atol`` set the accuracy. Steps grow by orders of magnitude
-  on the initial plateau, which is where the per-step optimizers spend most iterations.
+  ``v_t = rho v_{t-1} + (1 - rho) sum_j ||g_j||_F^2``, ``eta_t = lr / (sqrt(v_t / (1 - rho^t)) + eps)``:
+  GD with a time-varying step, a time reparametrization of the same gradient-flow path;
+* ``"flow"``: the gradient flow itself (:func:`dmf_verify.numerics.integrators.rkc`: DOPRI5 while
+  accuracy limits the step, then Runge-Kutta-Chebyshev through the stiff final phase), stopping at
+  the first accepted step with ``L <= tol``; ``lr`` is the first trial step, ``rtol``/``atol`` the
+  accuracy.
 
-The per-step gradient is computed by backpropagation reusing partial products: ``N - 1``
-products forward, ``2(N - 1)`` backward (``3(N - 1)`` matrix products in all, vs. ``~N^2`` when
-each factor gradient is formed from scratch). ``dtype=np.float32`` is available and measured in
-``benchmarks/bench_figure1.py``; float64 is the default.
+The gradient is computed by backpropagation reusing partial products (``N - 1`` products forward,
+``2(N - 1)`` backward: ``3(N - 1)`` in all) into buffers allocated once. ``dtype=np.float32`` is
+available; float64 is the default. ``backend="torch"`` runs the same loops with torch
+(:mod:`dmf_verify.numerics.torch_backend`).
 """
 
 from __future__ import annotations
@@ -38,11 +52,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics.integrators.rkc import rkc_coefficients as _rkc_coefficients  # noqa: F401 (tests)
 from dmf_verify.numerics.losses import CompletionLoss, SensingLoss
 from dmf_verify.numerics.validation import check_depth, check_positive, check_seed
 
 TASKS = ("completion", "sensing")
-OPTIMIZERS = ("gd", "adaptive", "flow")
+OPTIMIZERS = ("gd", "sgd", "adaptive", "flow")
+INITS = ("gaussian", "orthogonal", "identity")
+RNGS = ("project", "public")
+BACKENDS = ("numpy", "torch")
+DENSE_FLOAT64_LIMIT = 2 ** 23  # sensing operators with more entries are stored in float32
 
 
 def _check_int(value, name: str, lo: int, hi: int | None = None) -> int:
@@ -55,46 +74,132 @@ def _check_int(value, name: str, lo: int, hi: int | None = None) -> int:
     return v
 
 
-def ground_truth(n: int, rank: int, *, seed: int = 0) -> np.ndarray:
-    """``W* = n W0/||W0||_F``, ``W0 = U V^T/sqrt(rank)`` with U, V i.i.d. N(0, 1) of shape (n, rank)."""
+def _check_choice(value, name: str, choices) -> str:
+    if value not in choices:
+        raise InvalidArgument(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InvalidArgument("rng='public' and backend='torch' need torch (pip install 'dmf-verify[torch]')") from exc
+    return torch
+
+
+def ground_truth(n: int, rank: int, *, seed: int = 0, rng: str = "project") -> np.ndarray:
+    """``W* = n W0/||W0||_F``, ``W0 = U V^T/sqrt(rank)`` with U, V i.i.d. N(0, 1) of shape (n, rank).
+
+    ``rng="public"``: the public code's ``gen_gt.py`` run with seed ``seed`` (float32 arithmetic;
+    returned as float64, exactly).
+    """
     n = _check_int(n, "n", 1)
     rank = _check_int(rank, "rank", 1, n)
-    rng = np.random.default_rng(check_seed(seed))
-    u = rng.standard_normal((n, rank))
-    v = rng.standard_normal((n, rank))
+    seed = check_seed(seed)
+    _check_choice(rng, "rng", RNGS)
+    if rng == "public":
+        if seed > 2 ** 32 - 1:
+            raise InvalidArgument(f"seed must be <= 2**32 - 1 for rng='public' (numpy RandomState), got {seed}")
+        rs = np.random.RandomState(seed)
+        u = rs.randn(n, rank).astype(np.float32)
+        v = rs.randn(n, rank).astype(np.float32)
+        w = u.dot(v.T) / np.float32(np.sqrt(rank))  # float32 / float32 scalar (numpy 1.x value-based casting)
+        w = w / np.linalg.norm(w, "fro") * np.float32(n)
+        return w.astype(np.float64)
+    g = np.random.default_rng(seed)
+    u = g.standard_normal((n, rank))
+    v = g.standard_normal((n, rank))
     w0 = u @ v.T / math.sqrt(rank)
     return n * w0 / np.linalg.norm(w0)
 
 
+class SensingOperator(SensingLoss):
+    """Gaussian sensing ``(1/m) sum_i (<A_i, W> - y_i)^2`` with A kept as one (m, d d') matrix.
+
+    Memory and time: A is stored once, in float32 when it has more than ``DENSE_FLOAT64_LIMIT``
+    entries (n = 100, m = 5000: 200 MB instead of 400 MB; the public code's A is float32 anyway),
+    and every product casts the vector, never the matrix, to A's dtype (one sgemv/dgemv of
+    ``m d d'`` multiply-adds per product; y stays float64). It is a :class:`SensingLoss`
+    (``value``/``gradient``/``residual``/``flat``/``A`` work as there).
+    """
+
+    def __init__(self, flat: np.ndarray, y: np.ndarray, shape, *, reduction: str = "mean", half: bool = False):
+        flat = np.ascontiguousarray(flat)
+        if flat.dtype not in (np.float32, np.float64):
+            flat = flat.astype(np.float64)
+        if flat.ndim != 2 or flat.shape[1] != shape[0] * shape[1]:
+            raise ShapeError(f"A must have shape (m, {shape[0] * shape[1]}), got {flat.shape}")
+        if not np.all(np.isfinite(flat)):
+            raise InvalidArgument("measurement matrices A have non-finite entries")
+        self.flat = flat
+        self.A = flat.reshape(flat.shape[0], *shape)
+        self.y = np.asarray(y, dtype=np.float64).reshape(-1)
+        if self.y.size != flat.shape[0]:
+            raise ShapeError(f"y has {self.y.size} entries but A holds {flat.shape[0]} measurement matrices")
+        self.reduction, self.half = reduction, half
+        self.shape = (int(shape[0]), int(shape[1]))
+        w = 1.0 if reduction == "sum" else 1.0 / flat.shape[0]
+        self.weight = 0.5 * w if half else w
+
+    def measure(self, w) -> np.ndarray:
+        v = self._check(w).reshape(-1).astype(self.flat.dtype)
+        return (self.flat @ v).astype(np.float64)
+
+    def gradient(self, w) -> np.ndarray:
+        r = self.residual(w).astype(self.flat.dtype)
+        return (2.0 * self.weight) * (r @ self.flat).astype(np.float64).reshape(self.shape)
+
+    def as_float64(self) -> SensingLoss:
+        """The same loss as a plain float64 :class:`SensingLoss` (for small cross-checks)."""
+        return SensingLoss(self.A.astype(np.float64), self.y.copy(), reduction=self.reduction, half=self.half)
+
+
 @dataclass(eq=False)
 class Problem:
-    """A protocol instance: ``loss`` (mean, no 1/2) and the ground truth it observes."""
+    """A protocol instance: ``loss`` (mean, no 1/2) and the ground truth it observes.
+
+    For rating data (no ground truth) ``ground_truth`` is None and ``test`` holds the held-out
+    ``(rows, cols, values)``; ``test_mse`` is then the mean squared error on them.
+    """
 
     task: str
     n: int
     rank: int
     m: int
     seed: int
-    ground_truth: np.ndarray
+    ground_truth: np.ndarray | None
     loss: CompletionLoss | SensingLoss
+    rng: str = "project"
+    test: tuple | None = None
 
     def test_mse(self, w) -> float:
-        """||W - W*||_F^2 / n^2 (the public code's test error)."""
-        d = np.asarray(w, dtype=np.float64) - self.ground_truth
+        """||W - W*||_F^2 / n^2 (the public code's test error), or the held-out MSE for rating data."""
+        w = np.asarray(w, dtype=np.float64)
+        if self.ground_truth is None:
+            rows, cols, vals = self.test
+            d = w[rows, cols] - vals
+            return float(np.mean(d * d))
+        d = w - self.ground_truth
         return float(np.sum(d * d) / d.size)
 
     def reconstruction_error(self, w) -> float:
-        """||W - W*||_F / ||W*||_F (Arora et al. 2019, Appendix D.2; = sqrt(test MSE) under this protocol)."""
-        d = np.asarray(w, dtype=np.float64) - self.ground_truth
+        """||W - W*||_F / ||W*||_F (= sqrt(test MSE) under this protocol); rating data: RMSE / RMS rating."""
+        w = np.asarray(w, dtype=np.float64)
+        if self.ground_truth is None:
+            return math.sqrt(self.test_mse(w)) / float(np.sqrt(np.mean(self.test[2] ** 2)))
+        d = w - self.ground_truth
         return float(np.linalg.norm(d) / np.linalg.norm(self.ground_truth))
 
     def arrays(self) -> dict:
         """The instance as plain arrays (for an .npz anyone can reload)."""
-        out = {"ground_truth": self.ground_truth}
+        out = {} if self.ground_truth is None else {"ground_truth": self.ground_truth}
         if isinstance(self.loss, CompletionLoss):
             out.update(rows=self.loss.rows, cols=self.loss.cols, y=self.loss.values)
         else:
             out.update(A=self.loss.A, y=self.loss.y)
+        if self.test is not None:
+            out.update(test_rows=self.test[0], test_cols=self.test[1], test_y=self.test[2])
         return out
 
 
@@ -103,53 +208,151 @@ def _problem_seeds(seed: int) -> tuple[int, int]:
     return s, s + 1_000_003
 
 
-def make_problem(task: str, n: int, rank: int, m: int, *, seed: int = 0) -> Problem:
-    """The protocol's completion or sensing instance for (n, rank, m, seed)."""
-    if task not in TASKS:
-        raise InvalidArgument(f"task must be one of {TASKS}, got {task!r}")
+def public_observations(n: int, m: int, *, seed: int, task: str, ground_truth32=None, chunk: int = 256):
+    """The public code's ``gen_obs.py`` draws for seed ``seed``: completion -> (rows, cols);
+    sensing -> (A as float32 (m, n*n), y float32) with y computed as there (in chunks of
+    measurements, which sums each y_i in the same order)."""
+    torch = _torch()
+    g = torch.Generator().manual_seed(int(seed))
+    if task == "completion":
+        idx = torch.multinomial(torch.ones(n * n), m, replacement=False, generator=g)
+        return (idx // n).numpy().astype(np.intp), (idx % n).numpy().astype(np.intp)
+    xs = torch.randn(m, n, n, generator=g) / n
+    wgt = torch.from_numpy(np.asarray(ground_truth32, dtype=np.float32))
+    ys = torch.empty(m)
+    with torch.no_grad():
+        for i in range(0, m, chunk):
+            ys[i:i + chunk] = (xs[i:i + chunk] * wgt).sum(dim=-1).sum(dim=-1)
+    return xs.reshape(m, n * n).numpy(), ys.numpy()
+
+
+def make_problem(task: str, n: int, rank: int, m: int, *, seed: int = 0, rng: str = "project") -> Problem:
+    """The protocol's completion or sensing instance for (n, rank, m, seed) from the streams ``rng``."""
+    _check_choice(task, "task", TASKS)
+    _check_choice(rng, "rng", RNGS)
     n = _check_int(n, "n", 1)
     rank = _check_int(rank, "rank", 1, n)
     m = _check_int(m, "m (number of observations)", 1, n * n if task == "completion" else None)
+    if rng == "public":
+        gt = ground_truth(n, rank, seed=seed, rng="public")
+        if task == "completion":
+            rows, cols = public_observations(n, m, seed=seed, task=task)
+            # the public code's y = W*[us, vs] in float32: exactly gt's (float32-valued) entries
+            loss = CompletionLoss(rows, cols, gt[rows, cols], shape=(n, n), reduction="mean", half=False)
+        else:
+            flat, y = public_observations(n, m, seed=seed, task=task, ground_truth32=gt.astype(np.float32))
+            loss = SensingOperator(flat, y.astype(np.float64), (n, n))
+        return Problem(task, n, rank, m, int(seed), gt, loss, rng="public")
     s_gt, s_obs = _problem_seeds(seed)
     gt = ground_truth(n, rank, seed=s_gt)
-    rng = np.random.default_rng(s_obs)
+    g = np.random.default_rng(s_obs)
     if task == "completion":
-        idx = rng.choice(n * n, size=m, replace=False)
+        idx = g.choice(n * n, size=m, replace=False)
         rows, cols = np.unravel_index(idx, (n, n))
         loss = CompletionLoss(rows, cols, gt[rows, cols], shape=(n, n), reduction="mean", half=False)
     else:
-        a = rng.standard_normal((m, n, n)) / n
-        y = a.reshape(m, -1) @ gt.reshape(-1)
-        loss = SensingLoss(a, y, reduction="mean", half=False)
+        if m * n * n <= DENSE_FLOAT64_LIMIT:
+            flat = g.standard_normal((m, n * n)) / n
+        else:  # large: draw and keep float32 (the public code's precision); y exact for this A
+            flat = g.standard_normal((m, n * n), dtype=np.float32)
+            flat /= np.float32(n)
+        y = flat.astype(np.float64, copy=False) @ gt.reshape(-1) if flat.dtype == np.float64 else \
+            _matvec64(flat, gt.reshape(-1))
+        loss = SensingOperator(flat, y, (n, n))
     return Problem(task, n, rank, m, int(seed), gt, loss)
 
 
-def completion_problem(n: int, rank: int, m: int, *, seed: int = 0) -> Problem:
-    return make_problem("completion", n, rank, m, seed=seed)
+def _matvec64(flat32: np.ndarray, v: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """float32 matrix times float64 vector accumulated in float64, in row chunks (bounded memory)."""
+    out = np.empty(flat32.shape[0])
+    for i in range(0, flat32.shape[0], chunk):
+        out[i:i + chunk] = flat32[i:i + chunk].astype(np.float64) @ v
+    return out
 
 
-def sensing_problem(n: int, rank: int, m: int, *, seed: int = 0) -> Problem:
-    return make_problem("sensing", n, rank, m, seed=seed)
+def completion_problem(n: int, rank: int, m: int, *, seed: int = 0, rng: str = "project") -> Problem:
+    return make_problem("completion", n, rank, m, seed=seed, rng=rng)
 
 
-def init_factors(n: int, depth: int, init_scale: float, *, seed: int = 0) -> list[np.ndarray]:
-    """N full-width n x n factors, i.i.d. N(0, s^2), ``s = init_scale^(1/N)/sqrt(n)``."""
+def sensing_problem(n: int, rank: int, m: int, *, seed: int = 0, rng: str = "project") -> Problem:
+    return make_problem("sensing", n, rank, m, seed=seed, rng=rng)
+
+
+def _haar(rs_normal, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rs_normal)
+    return q * np.sign(np.diag(r))
+
+
+def init_factors(n: int, depth: int, init_scale: float, *, seed: int = 0, init: str = "gaussian",
+                 rng: str = "project", shape: tuple[int, int] | None = None) -> list[np.ndarray]:
+    """N factors ``[W_1, ..., W_N]`` (product ``W_N ... W_1``) of the protocol's initialization.
+
+    ``init``: ``gaussian`` (i.i.d. N(0, s^2), ``s = init_scale^(1/N)/sqrt(n)``), ``orthogonal``
+    (Haar-orthogonal times ``(init_scale sqrt(n))^(1/N)``, balanced) or ``identity``
+    (``init_scale^(1/N) I``). ``shape=(rows, cols)``: a non-square product (rating data): factor
+    1 is ``(cols, cols)``-wide hidden layers as in the public code (hidden width = cols).
+    ``rng="public"``: the public code's draws for seed ``seed`` (module docstring).
+    """
     n = _check_int(n, "n", 1)
     depth = check_depth(depth)
     scale = check_positive(init_scale, "init_scale")
-    s = scale ** (1.0 / depth) / math.sqrt(n)
-    rng = np.random.default_rng(check_seed(seed) + 2_000_003)
-    return [s * rng.standard_normal((n, n)) for _ in range(depth)]
+    seed = check_seed(seed)
+    _check_choice(init, "init", INITS)
+    _check_choice(rng, "rng", RNGS)
+    rows, cols = (n, n) if shape is None else (int(shape[0]), int(shape[1]))
+    # public hidden sizes [rows] + [cols] * depth: layer k maps width h_k -> h_{k+1}
+    hidden = [rows] + [cols] * depth
+    if rng == "public":
+        return _public_init(hidden, depth, scale, seed, init)
+    g = np.random.default_rng(seed + 2_000_003)
+    dims = [cols] + [cols] * (depth - 1) + [rows]  # W_j: dims[j] x dims[j-1]... factor j maps dims[j-1] -> dims[j]
+    fs = []
+    for j in range(depth):
+        d_out, d_in = dims[j + 1], dims[j]
+        if init == "gaussian":
+            fs.append((scale ** (1.0 / depth) / math.sqrt(rows)) * g.standard_normal((d_out, d_in)))
+        elif init == "identity":
+            fs.append(scale ** (1.0 / depth) * np.eye(d_out, d_in))
+        else:
+            big = max(d_out, d_in)
+            q = _haar(g.standard_normal((big, big)), big)[:d_out, :d_in]
+            fs.append((scale * math.sqrt(rows)) ** (1.0 / depth) * q)
+    return fs
+
+
+def _public_init(hidden, depth, scale, seed, init) -> list[np.ndarray]:
+    torch = _torch()
+    g = torch.Generator().manual_seed(int(seed))
+    shapes = [(hidden[k + 1], hidden[k]) for k in range(depth)]  # nn.Linear(h_k, h_{k+1}).weight
+    for shp in shapes:  # the default nn.Linear initialization (kaiming uniform) of each layer, discarded
+        bound = 1.0 / math.sqrt(shp[1])
+        torch.empty(shp).uniform_(-bound, bound, generator=g)
+    weights = []
+    for shp in shapes:
+        w = torch.empty(shp)
+        if init == "gaussian":
+            torch.nn.init.normal_(w, std=scale ** (1.0 / depth) * hidden[0] ** -0.5, generator=g)
+        elif init == "orthogonal":
+            torch.nn.init.orthogonal_(w, generator=g)
+            w.mul_((scale * np.sqrt(hidden[0])) ** (1.0 / depth))
+        else:
+            torch.nn.init.eye_(w)
+            w.mul_(scale ** (1.0 / depth))
+        weights.append(w.numpy().astype(np.float64))
+    # e2e = W_1^T W_2^T ... W_N^T (layer weights): factor j of W_N ... W_1 is layer (N + 1 - j)'s weight^T
+    return [w.T.copy() for w in reversed(weights)]
 
 
 # --------------------------------------------------------------------------------------------
-# objective: loss value and all factor gradients with 3(N-1) matrix products
+# objective: loss value and all factor gradients with 3(N-1) matrix products, into fixed buffers
 
 
 class _Objective:
-    """``(fs) -> (loss, grads)`` for the protocol's mean loss (no 1/2), reusing partial products."""
+    """``evaluate(fs, grads) -> loss`` for the protocol's mean loss (no 1/2), reusing partial
+    products; ``grads`` are filled in place (``negate=True``: with -grad, the flow's direction).
+    ``self.w`` is the product (a buffer overwritten by the next call)."""
 
-    def __init__(self, loss, dtype):
+    def __init__(self, loss, dtype, shapes=None):
         self.dtype = np.dtype(dtype)
         self.shape = tuple(loss.shape)
         if isinstance(loss, CompletionLoss):
@@ -157,37 +360,84 @@ class _Objective:
             self.idx = np.ravel_multi_index((loss.rows, loss.cols), self.shape)
             self.y = loss.values.astype(self.dtype)
             self.g = np.zeros(self.shape, dtype=self.dtype)
+            self.r = np.empty(self.y.size, dtype=self.dtype)
+            self.rs = np.empty(self.y.size, dtype=self.dtype)
         elif isinstance(loss, SensingLoss):
             self.kind = "sensing"
-            self.flat = loss.flat.astype(self.dtype)
-            self.y = loss.y.astype(self.dtype)
+            flat = loss.flat
+            if flat.dtype != np.float32 and flat.dtype != self.dtype:
+                flat = flat.astype(self.dtype)
+            self.flat = flat
+            self.mdt = flat.dtype
+            self.y = loss.y.astype(np.float64)
+            self.g = np.empty(self.shape, dtype=self.dtype)
+            self.wv = np.empty(self.shape[0] * self.shape[1], dtype=self.mdt)
+            self.rm = np.empty(self.y.size, dtype=self.mdt)
+            self.r = np.empty(self.y.size, dtype=np.float64)
+            self.gm = np.empty(self.shape[0] * self.shape[1], dtype=self.mdt)
         else:
             raise InvalidArgument(f"training supports CompletionLoss and SensingLoss, got {type(loss).__name__}")
         self.weight = float(loss.weight)
         self.nfev = 0
+        self.shapes = None
+        if shapes is not None:
+            self._alloc(shapes)
 
-    def __call__(self, fs):
+    def _alloc(self, shapes):
+        self.shapes = [tuple(s) for s in shapes]
+        d0 = self.shapes[0][1]
+        self.pre = [None] + [np.empty((s[0], d0), dtype=self.dtype) for s in self.shapes[1:]]
+        self.back = [np.empty((s[1], d0), dtype=self.dtype) for s in self.shapes]
+
+    def evaluate(self, fs, grads, *, negate: bool = False, batch=None) -> float:
         self.nfev += 1
-        pre = [fs[0]]
-        for f in fs[1:]:
-            pre.append(f @ pre[-1])
-        w = pre[-1]
-        if self.kind == "completion":
-            r = w.ravel()[self.idx] - self.y
-            g = self.g
-            g.ravel()[self.idx] = (2.0 * self.weight) * r
-        else:
-            r = self.flat @ w.ravel() - self.y
-            g = ((2.0 * self.weight) * (r @ self.flat)).reshape(self.shape)
-        value = self.weight * float(np.dot(r, r))
+        if self.shapes is None:
+            self._alloc([f.shape for f in fs])
         n = len(fs)
-        grads = [None] * n
+        w = fs[0]
+        for j in range(1, n):
+            np.matmul(fs[j], w, out=self.pre[j])
+            w = self.pre[j]
+        self.w = w
+        c = (-2.0 if negate else 2.0) * self.weight
+        g = self.g
+        if self.kind == "completion":
+            wf = w.reshape(-1)
+            np.take(wf, self.idx, out=self.r)
+            self.r -= self.y
+            value = self.weight * float(np.dot(self.r, self.r))
+            gf = g.reshape(-1)
+            if batch is None:
+                np.multiply(self.r, c, out=self.rs)
+                gf[self.idx] = self.rs
+            else:
+                gf.fill(0.0)
+                gf[self.idx[batch]] = (c * self.y.size / len(batch)) * self.r[batch]
+        else:
+            np.copyto(self.wv, w.reshape(-1), casting="same_kind")
+            np.matmul(self.flat, self.wv, out=self.rm)
+            np.subtract(self.rm, self.y, out=self.r)
+            value = self.weight * float(np.dot(self.r, self.r))
+            if batch is None:
+                np.multiply(self.r, c, out=self.rm, casting="same_kind")
+                np.matmul(self.rm, self.flat, out=self.gm)
+            else:
+                rb = (c * self.y.size / len(batch)) * self.r[batch]
+                self.gm[:] = rb.astype(self.mdt) @ self.flat[batch]
+            np.copyto(g.reshape(-1), self.gm, casting="same_kind")
         b = g
         for j in range(n - 1, 0, -1):
-            grads[j] = b @ pre[j - 1].T
-            b = fs[j].T @ b
-        grads[0] = b if n > 1 else b.copy()
-        return value, grads, w
+            np.matmul(b, self.pre[j - 1].T if j > 1 else fs[0].T, out=grads[j])
+            np.matmul(fs[j].T, b, out=self.back[j - 1])
+            b = self.back[j - 1]
+        np.copyto(grads[0], b)
+        return value
+
+    def __call__(self, fs):
+        """Backward-compatible form: ``(loss, grads, W)`` with freshly allocated gradients."""
+        grads = [np.empty(f.shape, dtype=self.dtype) for f in fs]
+        value = self.evaluate(fs, grads)
+        return value, grads, self.w.copy()
 
 
 @dataclass
@@ -195,8 +445,9 @@ class TrainResult:
     """Outcome of :func:`train`.
 
     ``status``: ``"converged"`` (loss <= tol), ``"max_iter"``, ``"diverged"`` (non-finite or
-    exploding loss) or ``"step_underflow"`` (flow only: the step size collapsed).
+    exploding loss), ``"step_underflow"`` (flow only: the step size collapsed) or ``"time_limit"``.
     ``iterations``: parameter updates (accepted steps for ``flow``); ``nfev``: gradient evaluations.
+    ``stats``: the integrator's counters for ``flow`` (``power_nfev``, ``rejected``, ...).
     """
 
     status: str
@@ -209,60 +460,105 @@ class TrainResult:
     seconds: float
     flow_time: float | None = None
     history: dict = field(default_factory=dict)
+    stats: dict = field(default_factory=dict)
+    backend: str = "numpy"
+    dtype: str = "float64"
+
+
+def _validate_train(loss, factors, optimizer, lr, tol, max_iter, rho, eps, dtype, flow_method, batch_size,
+                    record_every, time_limit, backend, max_loss, rtol, atol):
+    if isinstance(loss, Problem):
+        loss = loss.loss
+    if not isinstance(loss, (CompletionLoss, SensingLoss)):
+        raise InvalidArgument(f"training supports CompletionLoss and SensingLoss, got {type(loss).__name__}")
+    _check_choice(optimizer, "optimizer", OPTIMIZERS)
+    _check_choice(flow_method, "flow_method", ("rkc", "dopri5"))
+    _check_choice(backend, "backend", BACKENDS)
+    lr = check_positive(lr, "lr")
+    tol = check_positive(tol, "tol", allow_zero=True)
+    max_iter = _check_int(max_iter, "max_iter", 0)
+    rho = float(rho)
+    if not 0.0 <= rho < 1.0:
+        raise InvalidArgument(f"rho must be in [0, 1), got {rho}")
+    check_positive(eps, "eps", allow_zero=True)
+    check_positive(rtol, "rtol")
+    check_positive(atol, "atol")
+    _check_int(record_every, "record_every", 0)
+    if time_limit is not None:
+        check_positive(time_limit, "time_limit")
+    if max_loss is not None:
+        check_positive(max_loss, "max_loss")
+    if batch_size is not None:
+        batch_size = _check_int(batch_size, "batch_size", 1, loss.m)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise InvalidArgument(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dtype not in (np.float32, np.float64):
+        raise InvalidArgument(f"dtype must be float32 or float64, got {dtype}")
+    if factors is None or len(factors) == 0:
+        raise InvalidArgument("need at least one factor")
+    fs = [np.asarray(f) for f in factors]
+    for j, f in enumerate(fs):
+        if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
+            raise InvalidArgument(f"factor {j + 1} must be a real 2-d array, got shape {f.shape} dtype {f.dtype}")
+        if not np.all(np.isfinite(f)):
+            raise InvalidArgument(f"factor {j + 1} has non-finite entries")
+    for a, b in zip(fs, fs[1:]):
+        if b.shape[1] != a.shape[0]:
+            raise ShapeError(f"factor shapes {a.shape} and {b.shape} do not chain")
+    if (fs[-1].shape[0], fs[0].shape[1]) != tuple(loss.shape):
+        raise ShapeError(f"the product has shape {(fs[-1].shape[0], fs[0].shape[1])} but the loss expects {tuple(loss.shape)}")
+    return loss, fs, lr, tol, max_iter, rho, dtype, batch_size
 
 
 def train(loss, factors, *, optimizer: str = "adaptive", lr: float = 1e-3, tol: float = 1e-6,
-          max_iter: int = 1_000_000, rho: float = 0.99, eps: float = 1e-4, rtol: float = 1e-4,
+          max_iter: int = 1_000_000, rho: float = 0.99, eps: float = 1e-4, rtol: float = 1e-3,
           atol: float = 1e-8, dtype=np.float64, max_loss: float | None = None,
-          record_every: int = 0, time_limit: float | None = None, flow_method: str = "rkc") -> TrainResult:
+          record_every: int = 0, time_limit: float | None = None, flow_method: str = "rkc",
+          batch_size: int | None = None, seed: int = 0, backend: str = "numpy",
+          device: str | None = None, flow_order: int = 2) -> TrainResult:
     """Minimize ``loss(W_N ... W_1)`` from ``factors`` with ``optimizer`` until ``loss <= tol``.
 
     ``loss`` is a :class:`CompletionLoss` or :class:`SensingLoss` (its own reduction/half are
     honoured) or a :class:`Problem`. Divergence does not raise: it ends the run with status
     ``"diverged"`` (sweeps record it and go on). ``record_every`` > 0 records (iteration, loss)
     pairs; ``time_limit`` (seconds) ends a run early with status ``"time_limit"``.
+    ``batch_size``/``seed``: the mini-batches of ``"sgd"`` (default m/10). ``backend="torch"``
+    runs on torch (``device`` e.g. ``"cuda"``; default cuda when available, else cpu).
     """
-    if isinstance(loss, Problem):
-        loss = loss.loss
-    if optimizer not in OPTIMIZERS:
-        raise InvalidArgument(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    lr = check_positive(lr, "lr")
-    if flow_method not in ("rkc", "dopri5"):
-        raise InvalidArgument(f"flow_method must be 'rkc' or 'dopri5', got {flow_method!r}")
-    tol = check_positive(tol, "tol", allow_zero=True)
-    max_iter = _check_int(max_iter, "max_iter", 0)
-    if not 0.0 <= rho < 1.0:
-        raise InvalidArgument(f"rho must be in [0, 1), got {rho}")
-    check_positive(eps, "eps", allow_zero=True)
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise InvalidArgument(f"dtype must be float32 or float64, got {dtype}")
-    if not factors:
-        raise InvalidArgument("need at least one factor")
-    fs = [np.array(f, dtype=dtype, copy=True, order="C") for f in factors]
-    for f in fs:
-        if f.ndim != 2 or not np.all(np.isfinite(f)):
-            raise InvalidArgument("factors must be finite 2-d arrays")
-    for a, b in zip(fs, fs[1:]):
-        if b.shape[1] != a.shape[0]:
-            raise ShapeError(f"factor shapes {a.shape} and {b.shape} do not chain")
-    if (fs[-1].shape[0], fs[0].shape[1]) != tuple(loss.shape):
-        raise ShapeError(f"the product has shape {(fs[-1].shape[0], fs[0].shape[1])} but the loss expects {tuple(loss.shape)}")
-    obj = _Objective(loss, dtype)
+    loss, fs, lr, tol, max_iter, rho, dtype, batch_size = _validate_train(
+        loss, factors, optimizer, lr, tol, max_iter, rho, eps, dtype, flow_method, batch_size, record_every,
+        time_limit, backend, max_loss, rtol, atol)
+    seed = check_seed(seed)
+    if flow_order not in (1, 2):
+        raise InvalidArgument(f"flow_order must be 1 or 2, got {flow_order!r}")
+    if optimizer == "sgd" and batch_size is None:
+        batch_size = max(1, loss.m // 10)
+    if backend == "torch":
+        from dmf_verify.numerics import torch_backend
+
+        return torch_backend.train(loss, fs, optimizer=optimizer, lr=lr, tol=tol, max_iter=max_iter, rho=rho,
+                                   eps=eps, rtol=rtol, atol=atol, dtype=dtype, max_loss=max_loss,
+                                   record_every=record_every, time_limit=time_limit, batch_size=batch_size,
+                                   seed=seed, device=device, flow_method=flow_method, flow_order=flow_order)
+    fs = [np.array(f, dtype=dtype, copy=True, order="C") for f in fs]
+    obj = _Objective(loss, dtype, [f.shape for f in fs])
     start = time.perf_counter()
     # overflow on the way to a divergence is detected (non-finite loss -> status "diverged")
     with np.errstate(over="ignore", invalid="ignore"):
         if optimizer == "flow":
-            runner = _run_rkc if flow_method == "rkc" else _run_flow
-            res = runner(obj, fs, h0=lr, tol=tol, max_iter=max_iter, rtol=rtol, atol=atol,
-                         max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start)
+            res = _run_flow(obj, fs, h0=lr, tol=tol, max_iter=max_iter, rtol=rtol, atol=atol, max_loss=max_loss,
+                            record_every=record_every, time_limit=time_limit, start=start, method=flow_method,
+                            order=flow_order)
         else:
             res = _run_steps(obj, fs, optimizer, lr=lr, tol=tol, max_iter=max_iter, rho=rho, eps=eps,
-                             max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start)
-    status, fs, it, value, w, flow_time, hist = res
+                             max_loss=max_loss, record_every=record_every, time_limit=time_limit, start=start,
+                             batch_size=batch_size, seed=seed)
+    status, fs, it, value, w, flow_time, hist, stats = res
     seconds = time.perf_counter() - start
     return TrainResult(status, optimizer, [f.astype(np.float64) for f in fs], np.asarray(w, dtype=np.float64),
-                       it, obj.nfev, float(value), seconds, flow_time, hist)
+                       it, obj.nfev, float(value), seconds, flow_time, hist, stats, "numpy", str(dtype))
 
 
 def _limit(value: float, max_loss):
@@ -283,12 +579,27 @@ def _stop_reason(value: float, limit: float, tol: float, it: int, max_iter: int,
     return None
 
 
-def _run_steps(obj, fs, optimizer, *, lr, tol, max_iter, rho, eps, max_loss, record_every, time_limit, start):
+def _run_steps(obj, fs, optimizer, *, lr, tol, max_iter, rho, eps, max_loss, record_every, time_limit, start,
+               batch_size=None, seed=0):
     adaptive = optimizer == "adaptive"
+    sgd = optimizer == "sgd"
     v = 0.0
     rho_t = 1.0
     it = 0
-    value, grads, w = obj(fs)
+    grads = [np.empty_like(f) for f in fs]
+    rng = np.random.default_rng(seed + 3_000_017) if sgd else None
+    m = obj.y.size
+    perm, pos = None, m
+
+    def next_batch():
+        nonlocal perm, pos
+        if pos + batch_size > m:
+            perm, pos = rng.permutation(m), 0
+        b = perm[pos:pos + batch_size]
+        pos += batch_size
+        return b
+
+    value = obj.evaluate(fs, grads, batch=next_batch() if sgd else None)
     limit = _limit(value, max_loss)
     hist = {"iteration": [], "loss": []}
     while True:
@@ -311,247 +622,85 @@ def _run_steps(obj, fs, optimizer, *, lr, tol, max_iter, rho, eps, max_loss, rec
         for f, g in zip(fs, grads):
             g *= eta
             f -= g
-        value, grads, w = obj(fs)
-    return status, fs, it, value, w, None, {k: np.asarray(x) for k, x in hist.items()}
+        value = obj.evaluate(fs, grads, batch=next_batch() if sgd else None)
+    return status, fs, it, value, obj.w.copy(), None, {k: np.asarray(x) for k, x in hist.items()}, {}
 
 
-# Dormand-Prince 5(4) coefficients
-_C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
-_A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
-)
-_E = (71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40)
+_FLOW_STATUS = {"event": "converged", "max_steps": "max_iter", "nonfinite": "diverged", "blowup": "diverged",
+                "step_underflow": "step_underflow", "time_limit": "time_limit", "successful": "max_iter",
+                "stalled": "step_underflow"}
 
 
-def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every, time_limit, start):
-    """Gradient flow dW_j/dt = -g_j by Dormand-Prince 5(4) with a PI step controller."""
+def _run_flow(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every, time_limit, start, method,
+              order=2):
+    """Gradient flow dW_j/dt = -g_j on one flat state vector (factors are views of it)."""
+    from dmf_verify.numerics.integrators import Status, dopri5, rkc
+
     shapes = [f.shape for f in fs]
-    sizes = [f.size for f in fs]
-    offs = np.cumsum([0] + sizes)
+    sizes = [int(np.prod(f.shape)) for f in fs]
+    offs = [0]
+    for z in sizes:
+        offs.append(offs[-1] + z)
     dtype = fs[0].dtype
+    nf = len(fs)
 
-    def split(y):
-        return [y[offs[i]:offs[i + 1]].reshape(shapes[i]) for i in range(len(shapes))]
+    def views(y):
+        return [y[offs[i]:offs[i + 1]].reshape(shapes[i]) for i in range(nf)]
 
-    def rhs(y):
-        value, grads, w = obj(split(y))
-        k = np.empty_like(y)
-        for i, g in enumerate(grads):
-            np.negative(g.ravel(), out=k[offs[i]:offs[i + 1]])
-        return value, k, w
+    cache: dict = {}
 
-    y = np.concatenate([f.ravel() for f in fs]).astype(dtype)
-    value, k1, w = rhs(y)
-    limit = _limit(value, max_loss)
-    t, h, it = 0.0, float(h0), 0
-    err_prev = 1e-4
-    safety, min_fac, max_fac = 0.9, 0.2, 10.0
+    is_np = isinstance(fs[0], np.ndarray)
+
+    def ptr(a):
+        return a.ctypes.data if is_np else a.data_ptr()
+
+    def rhs(y, out):
+        key = (ptr(y), ptr(out))
+        v = cache.get(key)
+        if v is None:
+            v = cache[key] = (views(y), views(out))
+        return obj.evaluate(v[0], v[1], negate=True)
+
+    if is_np:
+        y0 = np.concatenate([f.ravel() for f in fs]).astype(dtype)
+    else:
+        import torch
+
+        y0 = torch.cat([f.reshape(-1) for f in fs])
     hist = {"iteration": [], "loss": [], "t": []}
-    status = "max_iter"
-    while True:
-        if record_every and it % record_every == 0:
-            hist["iteration"].append(it)
+    state = {"limit": None}
+
+    def stop(value, t, steps):
+        if state["limit"] is None:
+            state["limit"] = _limit(value, max_loss)
+        reason = _stop_reason(value, state["limit"], tol, steps, max_iter, None, start)
+        if reason == "converged":
+            return Status.EVENT
+        if reason == "diverged":
+            return Status.BLOWUP
+        if reason == "max_iter":
+            return Status.MAX_STEPS
+        return None
+
+    def on_step(t, steps, value, y):
+        if record_every and steps % record_every == 0:
+            hist["iteration"].append(steps)
             hist["loss"].append(value)
             hist["t"].append(t)
-        status = _stop_reason(value, limit, tol, it, max_iter, time_limit, start)
-        if status is not None:
-            break
-        ks = [k1]
-        for s in range(1, 7):
-            ys = y.copy()
-            for a, kk in zip(_A[s], ks):
-                if a != 0.0:
-                    ys += (h * a) * kk
-            v_s, k_s, w_s = rhs(ys)
-            ks.append(k_s)
-        y_new = ys  # stage 7 is evaluated at the 5th-order solution (FSAL)
-        errv = np.zeros_like(y)
-        for e, kk in zip(_E, ks):
-            if e != 0.0:
-                errv += (h * e) * kk
-        scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
-        err = float(np.sqrt(np.mean((errv / scale) ** 2)))
-        if not math.isfinite(err) or not math.isfinite(v_s):
-            h *= 0.2
-            if h < 1e-300:
-                status = "step_underflow"
-                break
-            continue
-        if err <= 1.0:
-            t += h
-            it += 1
-            y, k1, value, w = y_new, ks[6], v_s, w_s
-            fac = safety * max(err, 1e-10) ** (-0.7 / 5) * err_prev ** (0.4 / 5)
-            h *= min(max_fac, max(min_fac, fac))
-            err_prev = max(err, 1e-4)
-        else:
-            h *= max(min_fac, safety * err ** (-1 / 5))
-            if h < 1e-14 * max(t, 1.0):
-                status = "step_underflow"
-                break
-    return status, [f.copy() for f in split(y)], it, value, w, t, {k: np.asarray(x) for k, x in hist.items()}
 
-
-def _rkc_coefficients(s: int, damping: float = 0.05):
-    """First-order damped Runge-Kutta-Chebyshev (Verwer et al. 2004): stage coefficients and the
-    real stability interval beta(s) ~ (2 - 4 damping / 3) s^2."""
-    w0 = 1.0 + damping / (s * s)
-    t = [1.0, w0]
-    u = [1.0, 2.0 * w0]
-    for _ in range(2, s + 1):
-        t.append(2.0 * w0 * t[-1] - t[-2])
-        u.append(2.0 * w0 * u[-1] - u[-2])
-    dts = s * u[s - 1]  # T_s'(w0) = s U_{s-1}(w0)
-    w1 = t[s] / dts
-    b = [1.0 / tj for tj in t]
-    mu = [0.0, 0.0] + [2.0 * w0 * b[j] / b[j - 1] for j in range(2, s + 1)]
-    nu = [0.0, 0.0] + [-b[j] / b[j - 2] for j in range(2, s + 1)]
-    mut = [0.0, w1 / w0] + [2.0 * w1 * b[j] / b[j - 1] for j in range(2, s + 1)]
-    beta = (1.0 + w0) / w1
-    return mu, nu, mut, beta
-
-
-def _run_rkc(obj, fs, *, h0, tol, max_iter, rtol, atol, max_loss, record_every, time_limit, start,
-             max_stages: int = 250, power_every: int = 10, dopri_start: bool = True):
-    """Gradient flow: Dormand-Prince 5(4) while it is accurate-step-limited, then (once the step is
-    stability-limited, h lambda_max > 3) first-order damped Runge-Kutta-Chebyshev, with error-controlled steps.
-
-    The Hessian of a loss is symmetric, so the Jacobian of the flow has a real spectrum in
-    [-lambda_max, 0]: a Chebyshev method with s stages is stable for h lambda_max <= beta(s) ~ 1.93 s^2,
-    i.e. it crosses the stiff final phase with ~sqrt(kappa) instead of ~kappa gradient evaluations.
-    lambda_max is estimated by a warm-started power iteration on finite differences of the gradient;
-    the local error (h/2)(F(y_new) - F(y)) of the first-order step is kept below atol + rtol |y|.
-    """
-    shapes = [f.shape for f in fs]
-    sizes = [f.size for f in fs]
-    offs = np.cumsum([0] + sizes)
-    dtype = fs[0].dtype
-    fd_eps = float(np.sqrt(np.finfo(dtype).eps))
-
-    def split(y):
-        return [y[offs[i]:offs[i + 1]].reshape(shapes[i]) for i in range(len(shapes))]
-
-    def rhs(y):
-        value, grads, w = obj(split(y))
-        k = np.empty_like(y)
-        for i, g in enumerate(grads):
-            np.negative(g.ravel(), out=k[offs[i]:offs[i + 1]])
-        return value, k, w
-
-    rng = np.random.default_rng(12345)
-    y = np.concatenate([f.ravel() for f in fs]).astype(dtype)
-    value, fy, w = rhs(y)
-    limit = _limit(value, max_loss)
-    vec = rng.standard_normal(y.size).astype(dtype)
-
-    def spectral_radius(y, fy, vec, iters):
-        lam = 0.0
-        for _ in range(iters):
-            vec = vec / np.linalg.norm(vec)
-            delta = fd_eps * (1.0 + float(np.linalg.norm(y)))
-            _, f2, _ = rhs(y + delta * vec)
-            d = (f2 - fy) / delta
-            lam = float(np.linalg.norm(d))
-            if lam == 0.0 or not math.isfinite(lam):
-                break
-            vec = d
-        return lam, vec
-
-    lam, vec = spectral_radius(y, fy, vec, 8)
-    t, h, it = 0.0, float(h0), 0
-    use_dopri, err_prev = dopri_start, 1e-4
-    hist = {"iteration": [], "loss": [], "t": [], "stages": []}
-    status = "max_iter"
-    s = 1
-    while True:
-        if record_every and it % record_every == 0:
-            hist["iteration"].append(it)
-            hist["loss"].append(value)
-            hist["t"].append(t)
-            hist["stages"].append(s)
-        status = _stop_reason(value, limit, tol, it, max_iter, time_limit, start)
-        if status is not None:
-            break
-        if it % power_every == 0 and it > 0:
-            lam, vec = spectral_radius(y, fy, vec, 3)
-        lam_safe = 1.2 * lam
-        if use_dopri and h * lam_safe > 3.0:
-            use_dopri = False  # stability-limited: hand over to the Chebyshev method
-        if use_dopri:
-            ok, y_new, f_new, v_new, w_new, err = _dopri_step(rhs, y, fy, h, rtol, atol)
-            s = 6
-            if ok:
-                t += h
-                it += 1
-                y, fy, value, w = y_new, f_new, v_new, w_new
-                fac = 0.9 * max(err, 1e-10) ** (-0.7 / 5) * err_prev ** (0.4 / 5)
-                h *= min(10.0, max(0.2, fac))
-                err_prev = max(err, 1e-4)
-            else:
-                h *= max(0.2, 0.9 * err ** (-1 / 5)) if math.isfinite(err) else 0.2
-                if h < 1e-14 * max(t, 1.0):
-                    status = "step_underflow"
-                    break
-            continue
-        h = min(h, 1.93 * max_stages ** 2 / max(lam_safe, 1e-300))
-        s = max(1, math.ceil(math.sqrt(h * lam_safe / 1.93)))
-        mu, nu, mut, beta = _rkc_coefficients(s)
-        while beta < h * lam_safe and s < max_stages:
-            s += 1
-            mu, nu, mut, beta = _rkc_coefficients(s)
-        y_prev2 = y
-        y_prev = y + (mut[1] * h) * fy
-        for j in range(2, s + 1):
-            _, fj, _ = rhs(y_prev)
-            y_new = mu[j] * y_prev + nu[j] * y_prev2 + (mut[j] * h) * fj
-            y_prev2, y_prev = y_prev, y_new
-        y_new = y_prev
-        v_new, f_new, w_new = rhs(y_new)
-        errv = (0.5 * h) * (f_new - fy)
-        scale = atol + rtol * np.maximum(np.abs(y), np.abs(y_new))
-        err = float(np.sqrt(np.mean((errv / scale) ** 2)))
-        if not math.isfinite(err) or not math.isfinite(v_new):
-            h *= 0.2
-            if h < 1e-300:
-                status = "step_underflow"
-                break
-            continue
-        if err <= 1.0:
-            t += h
-            it += 1
-            y, fy, value, w = y_new, f_new, v_new, w_new
-            h *= min(5.0, max(0.2, 0.8 / math.sqrt(max(err, 1e-10))))
-        else:
-            h *= max(0.2, 0.8 / math.sqrt(err))
-            if h < 1e-14 * max(t, 1.0):
-                status = "step_underflow"
-                break
-    return status, [f.copy() for f in split(y)], it, value, w, t, {k: np.asarray(x) for k, x in hist.items()}
-
-
-def _dopri_step(rhs, y, k1, h, rtol, atol):
-    """One Dormand-Prince 5(4) trial step: (accepted, y_new, f(y_new), loss, W, error norm)."""
-    ks = [k1]
-    ys = y
-    v_s = w_s = None
-    for s in range(1, 7):
-        ys = y.copy()
-        for a, kk in zip(_A[s], ks):
-            if a != 0.0:
-                ys += (h * a) * kk
-        v_s, k_s, w_s = rhs(ys)
-        ks.append(k_s)
-    errv = np.zeros_like(y)
-    for e, kk in zip(_E, ks):
-        if e != 0.0:
-            errv += (h * e) * kk
-    scale = atol + rtol * np.maximum(np.abs(y), np.abs(ys))
-    err = float(np.sqrt(np.mean((errv / scale) ** 2)))
-    ok = math.isfinite(err) and math.isfinite(v_s) and err <= 1.0
-    return ok, ys, ks[6], v_s, w_s, err
+    kw = {"order": order} if method == "rkc" else {}
+    solver = rkc if method == "rkc" else dopri5
+    # stop where the loss first reaches tol (the crossing step is shortened to land in [0.9 tol, tol]),
+    # as a small-step optimizer would: the test error still moves in the final phase
+    sol = solver(rhs, y0, h0=h0, rtol=rtol, atol=atol, max_steps=max_iter + 1, stop=stop, on_step=on_step,
+                 time_limit=time_limit, stop_below=tol if tol > 0 else None, **kw)
+    status = _FLOW_STATUS[sol.status.value]
+    y = sol.y[0]
+    out = [f.clone() if not is_np else f.copy() for f in views(y)]
+    w = out[0]
+    for f in out[1:]:
+        w = f @ w
+    stats = {k: v for k, v in sol.stats.items() if isinstance(v, (int, float, bool, type(None)))}
+    stats["solver_status"] = sol.status.value
+    return (status, out, int(sol.stats["steps"]), float(sol.stats["value"]), w, float(sol.t_final),
+            {k: np.asarray(x) for k, x in hist.items()}, stats)

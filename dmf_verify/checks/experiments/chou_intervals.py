@@ -3,8 +3,9 @@
 Given a spectrum (or a random symmetric A with that spectrum), depth N, alpha, eta and target
 ranks r, predicts the iteration interval where |erank(W_k) - erank(A_r)| <= delta
 (dmf_verify.numerics.chou.early_stopping_interval), runs full-matrix GD from W_j(0) = alpha I, and prints the
-predicted inner/outer intervals next to the measured one; writes a CSV of the trajectory
-(k, erank, ||W_k - A||_F, ||W_k - A_r||_F) and a PNG with the intervals shaded.
+predicted inner/outer intervals next to the measured one; writes ``DIR/chou_intervals.csv`` (the
+trajectory: k, erank, ||W_k - A||_F, ||W_k - A_r||_F) and ``DIR/chou_intervals.png`` (the
+intervals shaded) into ``--out DIR``. Exit status 1 when the containment is violated.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=float, default=0.05, help="initial scale W_j(0) = alpha I (default 0.05)")
     p.add_argument("--step", type=float, default=None,
                    help="step size (default: --step-fraction times the bound 1/(N lam_max^(2-2/N)))")
-    p.add_argument("--step-fraction", type=float, default=0.5, help="default 0.5")
+    p.add_argument("--step-fraction", type=float, default=0.5,
+                   help="step as a fraction of the bound 1/(N lam_max^(2-2/N)) when --step is not given (default 0.5)")
     p.add_argument("--rank", type=int, nargs="+", default=[3], help="target rank(s) r (default 3)")
     p.add_argument("--delta", type=float, default=0.05, help="erank tolerance delta (default 0.05)")
     p.add_argument("--levels", type=int, default=30, help="enclosure levels per side and eigenvalue (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random eigenbasis Q (default 0)")
-    p.add_argument("--out", default="chou_intervals", help="output prefix for .csv and .png (default chou_intervals)")
+    p.add_argument("--out", default="out/chou-intervals", metavar="DIR",
+                   help="output directory for chou_intervals.csv and chou_intervals.png (default out/chou-intervals)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
 
 
@@ -74,18 +77,33 @@ def run_experiment(spectrum, depth, alpha, step, ranks, delta, levels, seed, max
 
 def _run(args: argparse.Namespace) -> int:
     import csv
+    import math
+    import os
 
+    from dmf_verify.checks.experiments.sweep import prepare_out
+    from dmf_verify.errors import InvalidArgument
     from dmf_verify.numerics.chou import convergence_step_bound
-    from dmf_verify.errors import DMFError
 
-    try:
-        bound = convergence_step_bound(max(args.spectrum), args.depth)
-        step = args.step if args.step is not None else args.step_fraction * bound
-        h, intervals, preds = run_experiment(args.spectrum, args.depth, args.alpha, step, args.rank, args.delta,
-                                             args.levels, args.seed)
-    except DMFError as exc:
-        print(f"error: {exc}")
-        return 2
+    for lam in args.spectrum:
+        if not math.isfinite(lam) or lam < 0:
+            raise InvalidArgument(f"--spectrum values must be finite and >= 0, got {lam}")
+    for name, v, lo in (("--depth", args.depth, 2), ("--levels", args.levels, 1), ("--seed", args.seed, 0)):
+        if v < lo:
+            raise InvalidArgument(f"{name} must be >= {lo}, got {v}")
+    for r in args.rank:
+        if not 1 <= r <= len(args.spectrum):
+            raise InvalidArgument(f"--rank values must be in [1, {len(args.spectrum)}] (the spectrum's length), got {r}")
+    for name, v in (("--alpha", args.alpha), ("--delta", args.delta), ("--step-fraction", args.step_fraction)):
+        if not (math.isfinite(v) and v > 0):
+            raise InvalidArgument(f"{name} must be positive and finite, got {v}")
+    if args.step is not None and not (math.isfinite(args.step) and args.step > 0):
+        raise InvalidArgument(f"--step must be positive and finite, got {args.step}")
+    out_dir = prepare_out(args.out)
+    prefix = os.path.join(out_dir, "chou_intervals")
+    bound = convergence_step_bound(max(args.spectrum), args.depth)
+    step = args.step if args.step is not None else args.step_fraction * bound
+    h, intervals, preds = run_experiment(args.spectrum, args.depth, args.alpha, step, args.rank, args.delta,
+                                         args.levels, args.seed)
     print(f"spectrum {args.spectrum}, N = {args.depth}, alpha = {args.alpha:g}, step = {step:.6g} "
           f"(bound 1/(N lam_max^(2-2/N)) = {bound:.6g}), delta = {args.delta:g}")
     print(f"{'r':>3} {'erank(A_r)':>10} {'predicted inner (guaranteed)':>30} {'measured':>22} {'predicted outer':>22}")
@@ -100,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
             ok &= iv["inner"][1] - res <= iv["measured"][1] <= iv["outer"][1] + res
     print("containment inner <= measured <= outer:", "holds" if ok else "VIOLATED")
     keys = ["step", "erank", "err_A"] + [f"err_A{r}" for r in intervals]
-    with open(args.out + ".csv", "w", newline="") as f:
+    with open(prefix + ".csv", "w", newline="") as f:
         wr = csv.writer(f)
         wr.writerow(["iteration", "erank", "frob_err_A"] + [f"frob_err_A{r}" for r in intervals]
                     + [f"in_predicted_inner_r{r}" for r in intervals])
@@ -108,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
             k = int(h["step"][i])
             flags = [int(iv["inner"] is not None and iv["inner"][0] <= k <= iv["inner"][1]) for iv in intervals.values()]
             wr.writerow([k] + [f"{float(h[key][i]):.10g}" for key in keys[1:]] + flags)
-    print(f"wrote {args.out}.csv")
+    print(f"wrote {prefix}.csv")
     if not args.no_plot:
         import matplotlib
 
@@ -137,9 +155,9 @@ def _run(args: argparse.Namespace) -> int:
         ax2.legend(fontsize=8)
         ax1.set_title(f"GD, N={args.depth}, alpha={args.alpha:g}, step={step:.3g}: predicted vs measured intervals")
         fig.tight_layout()
-        fig.savefig(args.out + ".png", dpi=120)
+        fig.savefig(prefix + ".png", dpi=120)
         plt.close(fig)
-        print(f"wrote {args.out}.png")
+        print(f"wrote {prefix}.png")
     return 0 if ok else 1
 
 

@@ -13,14 +13,16 @@ curvature of the loss), reaches 90% of sigma* at ``--fill`` (default 50%) of the
 rescaling does not change the sharpness ratio, so every depth is shown on its own natural
 time scale (``--lr`` overrides this with one learning rate for every depth).
 
-Module import is cheap (numpy only); matplotlib and tqdm are imported inside functions. The GD
-loops are numpy-only and run single-threaded (in spawned worker processes with
-OMP/OPENBLAS_NUM_THREADS=1 when ``--jobs`` > 0, the default).
+Module import is cheap (numpy only); matplotlib and tqdm are imported inside functions. One run per
+depth on the sweep engine (:mod:`~dmf_verify.checks.experiments.sweep`: cached in ``--out``/runs,
+``--jobs N`` worker processes with one BLAS thread each, ``--dask``). Paper size by default
+(100 x 100, rank 5, m = 2000, both tasks), ``--quick`` for CI (20 x 20, rank 2, m = 150, 300 steps).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -28,12 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dmf_verify.checks.experiments import Experiment
+from dmf_verify.checks.experiments import Experiment, sweep
 
-DEFAULTS = {
+DEFAULTS = {  # the paper's sizes (Figures 13 and 6: 100 x 100, rank 5)
     "completion": {"size": 100, "rank": 5, "m": 2000},
-    "sensing": {"size": 40, "rank": 3, "m": 800},
+    "sensing": {"size": 100, "rank": 5, "m": 2000},
 }
+QUICK = {"size": 20, "rank": 2, "m": 150, "steps": 300}
 CLAIM_SIZE = {"size": 30, "rank": 2, "m": 300, "steps": 400, "fill": 0.3}  # the reduced size of arora2019.fig13.sharpening
 
 
@@ -109,12 +112,29 @@ def make_problem(task: str, size: int, rank: int, m: int, seed: int):
         a = rng.standard_normal((m, size, size)) / np.sqrt(m)
         loss = SensingLoss(a, a.reshape(m, -1) @ gt.ravel(), reduction="sum", half=True)
         kappa = 1.0
-        lipschitz = float(np.linalg.norm(loss.flat, 2) ** 2)
+        lipschitz = _top_sq_singular(loss.flat, seed)
     else:
         from dmf_verify.errors import InvalidArgument
 
         raise InvalidArgument(f"task must be 'completion' or 'sensing', got {task!r}")
     return loss, gt, kappa, lipschitz
+
+
+def _top_sq_singular(a: np.ndarray, seed: int, iters: int = 60) -> float:
+    """||A||_2^2 by power iteration on A^T A (an upper estimate: 1.01 x the converged Rayleigh quotient)."""
+    rng = np.random.default_rng(seed + 31)
+    v = rng.standard_normal(a.shape[1])
+    lam = 0.0
+    for _ in range(iters):
+        v /= np.linalg.norm(v)
+        w = a.T @ (a @ v)
+        new = float(v @ w)
+        v = w
+        if abs(new - lam) <= 1e-6 * new:
+            lam = new
+            break
+        lam = new
+    return 1.01 * lam
 
 
 def scalar_time_to(frac: float, depth: int, sigma_star: float, sigma0: float, kappa: float) -> float:
@@ -198,8 +218,8 @@ def run_depth(task: str, depth: int, *, size: int, rank: int, m: int, steps: int
     ``init``: spectral norm of the initial product relative to ||W*||_2. ``lr=None`` picks the
     depth's learning rate from the scalar model (module docstring).
     """
-    from dmf_verify.numerics.descent import gradient_descent
     from dmf_verify.errors import InvalidArgument
+    from dmf_verify.numerics.descent import gradient_descent
     from dmf_verify.numerics.model import balanced_factors
     from dmf_verify.numerics.validation import check_depth, check_positive, check_seed
 
@@ -254,33 +274,66 @@ def run_depth(task: str, depth: int, *, size: int, rank: int, m: int, steps: int
                         "lipschitz": lipschitz, "kappa": kappa, "dtype": "float64"})
 
 
-def _worker(kwargs):
-    return run_depth(**kwargs)
+@dataclass(frozen=True)
+class DynamicsSpec:
+    """One GD run of the dynamics figures (``lr = 0``: the depth's own learning rate)."""
+
+    task: str
+    depth: int
+    size: int
+    rank: int
+    m: int
+    steps: int
+    seed: int
+    init: float = 1e-3
+    lr: float = 0.0
+    fill: float = 0.5
 
 
-def run_all(task: str, depths, *, jobs: int = 0, **kwargs) -> list[DynamicsRun]:
-    """Run every depth; with ``jobs`` > 0 in spawned single-threaded worker processes."""
-    calls = [dict(task=task, depth=int(n), **kwargs) for n in depths]
-    if jobs <= 0:
-        return [run_depth(**c) for c in calls]
-    import concurrent.futures as cf
-    import multiprocessing as mp
+_ARRAYS = ("steps", "loss", "sigmas", "alignment", "pair_alignment", "sharpness", "t10", "t90", "final")
+FIELDS = ("task", "depth", "size", "rank", "m", "steps", "seed", "init", "lr", "fill", "lr_used", "sharpness_mean",
+          "settled", "status", "message", "seconds", "key")
 
-    keys = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-    saved = {k: os.environ.get(k) for k in keys}
-    try:
-        for k in keys:
-            os.environ[k] = "1"
-        with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-            for c in calls:
-                c["progress"] = False
-            return list(ex.map(_worker, calls))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+
+def _run_spec(spec: DynamicsSpec):
+    run = run_depth(spec.task, spec.depth, size=spec.size, rank=spec.rank, m=spec.m, steps=spec.steps, seed=spec.seed,
+                    init=spec.init, lr=spec.lr or None, fill=spec.fill)
+    arrays = {name: np.asarray(getattr(run, name)) for name in _ARRAYS}
+    arrays["pairs"] = np.asarray(run.pairs, dtype=np.int64).reshape(-1, 2)
+    finite = bool(np.all(np.isfinite(run.loss)))
+    row = {"lr_used": run.lr, "sharpness_mean": float(np.nanmean(run.sharpness)) if finite else "",
+           "settled": run.converged, "status": "done" if finite else "diverged",
+           "message": json.dumps(run.meta)}
+    return row, arrays
+
+
+SWEEP = sweep.Sweep("dynamics", DynamicsSpec, 1, FIELDS, _run_spec, ok=("done",),
+                    label=lambda s: f"{s.task} depth {s.depth} ({s.size}x{s.size}, {s.steps} steps)", module=__name__)
+SWEEPS = {"dynamics": SWEEP}
+
+
+def load_run(out_dir, spec: DynamicsSpec, row: dict) -> DynamicsRun:
+    """The cached run of ``spec`` as a :class:`DynamicsRun`."""
+    z = sweep.load_arrays(out_dir, sweep.run_key(SWEEP, spec))
+    meta = json.loads(row.get("message") or "{}")
+    return DynamicsRun(spec.task, spec.depth, float(row["lr_used"]), z["steps"], z["loss"], z["sigmas"], z["alignment"],
+                       z["pair_alignment"], [tuple(int(x) for x in p) for p in z["pairs"]], z["sharpness"], z["t10"],
+                       z["t90"], z["final"], float(row["seconds"]), bool(row["settled"]), meta)
+
+
+def run_all(task: str, depths, *, jobs: int = 1, out_dir=None, progress: bool = False, **kwargs) -> list[DynamicsRun]:
+    """Run every depth through the sweep engine (cached in ``out_dir/runs`` when given)."""
+    import tempfile
+
+    kwargs.pop("record_every", None)
+    lr = kwargs.pop("lr", None) or 0.0
+    specs = [DynamicsSpec(task=task, depth=int(n), lr=lr, **kwargs) for n in depths]
+    with tempfile.TemporaryDirectory(prefix="dmf-dyn-") as tmp:
+        where = out_dir or tmp
+        outcome = sweep.run_sweep(SWEEP, specs, where, jobs=max(1, jobs), progress=progress)
+        if outcome.interrupted:
+            raise KeyboardInterrupt
+        return [load_run(where, s, r) for s, r in zip(specs, outcome.rows) if r is not None and r["status"] == "done"]
 
 
 def write_csv(runs: list[DynamicsRun], path: str) -> None:
@@ -344,56 +397,75 @@ def plot(runs: list[DynamicsRun], path: str, title: str) -> None:
 def _configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", choices=["completion", "sensing"], default="completion",
                    help="completion (Figure 13) or sensing (Figure 6)")
-    p.add_argument("--depths", default="1,2,3,4", help="comma-separated depths (default 1,2,3,4)")
+    p.add_argument("--depths", type=int, nargs="+", default=[1, 2, 3, 4], metavar="N",
+                   help="depths, space-separated (default 1 2 3 4)")
     p.add_argument("--steps", type=int, default=2000, help="GD iterations per depth (default 2000)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--size", type=int, default=None, help="matrix size (default 100 completion, 40 sensing)")
-    p.add_argument("--rank", type=int, default=None, help="ground-truth rank (default 5 completion, 3 sensing)")
-    p.add_argument("--m", type=int, default=None, help="observations (default 2000 completion, 800 sensing)")
-    p.add_argument("--init", type=float, default=1e-3, help="spectral norm of W(0) relative to ||W*||_2")
+    p.add_argument("--seed", type=int, default=0, help="seed of the instance and the initialization (default 0)")
+    p.add_argument("--size", type=int, default=None, help="matrix size (default 100, the paper's; --quick 20)")
+    p.add_argument("--rank", type=int, default=None, help="ground-truth rank (default 5; --quick 2)")
+    p.add_argument("--m", type=int, default=None,
+                   help="observed entries or Gaussian measurements (default 2000; --quick 150)")
+    p.add_argument("--init", type=float, default=1e-3, help="spectral norm of W(0) relative to ||W*||_2 (default 1e-3)")
     p.add_argument("--lr", type=float, default=None, help="one learning rate for all depths (default: per depth, "
                                                           "from the scalar model; see docs/dynamics.md)")
     p.add_argument("--fill", type=float, default=0.5, help="fraction of the run at which the scalar model "
                                                            "reaches 90%% of sigma_rank* (default 0.5)")
-    p.add_argument("--jobs", type=int, default=2, help="worker processes (0: run in this process)")
-    p.add_argument("--out", default="dynamics-out", help="output directory")
+    sweep.add_sweep_options(p, default_out="out/dynamics")
 
 
 def _run(args: argparse.Namespace) -> int:
     from dmf_verify.errors import InvalidArgument
 
-    try:
-        depths = [int(x) for x in str(args.depths).split(",") if x.strip()]
-    except ValueError:
-        raise InvalidArgument(f"--depths must be comma-separated integers, got {args.depths!r}") from None
+    depths = list(args.depths)
     if not depths or min(depths) < 1:
-        raise InvalidArgument(f"--depths must list integers >= 1, got {args.depths!r}")
-    d = DEFAULTS[args.task]
+        raise InvalidArgument(f"--depths must list integers >= 1, got {depths}")
+    if len(set(depths)) != len(depths):
+        raise InvalidArgument(f"--depths lists a depth twice: {depths}")
+    d = dict(DEFAULTS[args.task])
+    steps = args.steps
+    if args.quick:
+        d.update({k: QUICK[k] for k in ("size", "rank", "m")})
+        steps = QUICK["steps"] if args.steps == 2000 else args.steps
     size, rank, m = args.size or d["size"], args.rank or d["rank"], args.m or d["m"]
-    os.makedirs(args.out, exist_ok=True)
-    start = time.perf_counter()
-    runs = run_all(args.task, depths, jobs=args.jobs, size=size, rank=rank, m=m, steps=args.steps,
-                   seed=args.seed, init=args.init, lr=args.lr, fill=args.fill, progress=args.jobs <= 0)
-    total = time.perf_counter() - start
+    for name, v, lo in (("--size", size, 2), ("--rank", rank, 1), ("--m", m, 1), ("--steps", steps, 10),
+                        ("--seed", args.seed, 0)):
+        if v < lo:
+            raise InvalidArgument(f"{name} must be >= {lo}, got {v}")
+    if rank > size:
+        raise InvalidArgument(f"--rank must be <= --size={size}, got {rank}")
+    if args.task == "completion" and m > size * size:
+        raise InvalidArgument(f"--m must be <= size^2 = {size * size} for completion, got {m}")
+    if not 0 < args.fill < 1:
+        raise InvalidArgument(f"--fill must lie in (0, 1), got {args.fill}")
+    out = sweep.prepare_out(args.out)
+    specs = [DynamicsSpec(args.task, n, size, rank, m, steps, args.seed, args.init, args.lr or 0.0, args.fill)
+             for n in depths]
+    outcome = sweep.run_sweep(SWEEP, specs, out, jobs=args.jobs, dask=args.dask, progress=not args.no_progress)
+    table = sweep.write_csv(out, f"dynamics_{args.task}_runs", FIELDS, outcome.rows)
+    runs = [load_run(out, s, r) for s, r in zip(specs, outcome.rows) if r is not None and r["status"] == "done"]
     fig = "figure13" if args.task == "completion" else "figure6"
-    csv = os.path.join(args.out, f"dynamics_{args.task}.csv")
-    summ = os.path.join(args.out, f"dynamics_{args.task}_sharpness.csv")
-    png = os.path.join(args.out, f"{fig}_{args.task}.png")
-    write_csv(runs, csv)
-    write_summary(runs, summ)
-    plot(runs, png, f"{args.task}: {size}x{size}, rank {rank}, m = {m}, GD from balanced init {args.init:g} "
-                    f"(seed {args.seed})")
-    print(f"{args.task}: {size}x{size} rank {rank}, m = {m}, {args.steps} steps, seed {args.seed}")
-    print(f"{'depth':>5s} {'lr':>10s} {'sharpness (mean)':>17s} {'per sigma':>40s} {'conv':>5s} {'time':>7s}")
-    for run in runs:
-        per = " ".join(f"{x:.3g}" for x in run.sharpness)
-        print(f"{run.depth:5d} {run.lr:10.4g} {np.nanmean(run.sharpness):17.4g} {per:>40s} "
-              f"{'yes' if run.converged else 'NO':>5s} {run.seconds:6.1f}s")
-    print(f"wrote {csv}, {summ}, {png} ({total:.1f} s)")
-    if not all(r.converged for r in runs):
-        print("warning: some runs had not converged (top singular values still moving > 2% over the last 10% "
-              "of the run): increase --steps or --fill", file=sys.stderr)
-    return 0
+    if runs:
+        csv = os.path.join(out, f"dynamics_{args.task}.csv")
+        summ = os.path.join(out, f"dynamics_{args.task}_sharpness.csv")
+        write_csv(runs, csv)
+        write_summary(runs, summ)
+        print(f"{args.task}: {size}x{size} rank {rank}, m = {m}, {steps} steps, seed {args.seed}")
+        print(f"{'depth':>5s} {'lr':>10s} {'sharpness (mean)':>17s} {'per sigma':>40s} {'settled':>7s} {'time':>7s}")
+        for run in runs:
+            per = " ".join(f"{x:.3g}" for x in run.sharpness)
+            print(f"{run.depth:5d} {run.lr:10.4g} {np.nanmean(run.sharpness):17.4g} {per:>40s} "
+                  f"{'yes' if run.converged else 'NO':>7s} {run.seconds:6.1f}s")
+        written = [csv, summ]
+        if not args.no_plot:
+            png = os.path.join(out, f"{fig}_{args.task}.png")
+            plot(runs, png, f"{args.task}: {size}x{size}, rank {rank}, m = {m}, GD from balanced init {args.init:g} "
+                            f"(seed {args.seed}); bold: top {rank} singular values")
+            written.append(png)
+        print("wrote " + ", ".join(str(w) for w in written))
+        if not all(r.converged for r in runs):
+            print("warning: some runs had not settled (top singular values still moving > 2% over the last 10% "
+                  "of the run): increase --steps or --fill", file=sys.stderr)
+    return sweep.report(f"dynamics {args.task}", outcome, table)
 
 
 EXPERIMENT = Experiment(

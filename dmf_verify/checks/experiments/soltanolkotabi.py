@@ -2,12 +2,13 @@
 
 ``dmf-verify experiment soltanolkotabi --out DIR [--quick] [--jobs N]`` runs GD on X = U V^T for every
 (m, k, alpha) of the grid (eta = 0.1) plus an eta sweep at a fixed time horizon, one run per
-process-pool task (one BLAS thread per worker). Each finished run is cached as
-``DIR/runs/<key>.npz`` (key = hash of its parameters: an interrupted sweep resumes, nothing
-finished is recomputed). Writes ``DIR/results.csv`` (one row per run), ``DIR/slopes.csv`` (fitted
+worker process (the sweep engine, :mod:`~dmf_verify.checks.experiments.sweep`). Each finished run
+is cached as ``DIR/runs/<key>.npz`` (an interrupted sweep resumes, nothing finished is recomputed).
+Writes ``DIR/soltanolkotabi.csv`` (one row per run), ``DIR/soltanolkotabi_slopes.csv`` (fitted
 log-log slopes of the final error in alpha per (m, k), of ||D_T|| in alpha, of the accumulated
-imbalance in eta) and the PNGs ``error_vs_iteration.png``, ``imbalance_vs_iteration.png``,
-``final_error_vs_alpha.png``, ``imbalance_scaling.png``. See docs/soltanolkotabi.md.
+imbalance in eta) and the PNGs ``soltanolkotabi_error_vs_iteration.png``,
+``soltanolkotabi_imbalance_vs_iteration.png``, ``soltanolkotabi_final_error_vs_alpha.png``,
+``soltanolkotabi_imbalance_scaling.png``. See docs/soltanolkotabi.md.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dmf_verify.checks.experiments import Experiment, runcache
+from dmf_verify.checks.experiments import Experiment, sweep
 
 CACHE_VERSION = 2
 N1, N2, R = 20, 15, 2
@@ -35,27 +36,42 @@ FIELDS = ["kind", "n1", "n2", "r", "m", "k", "alpha", "eta", "steps", "seed", "s
           "t_local_5pct", "final_sin_star", "seconds", "message", "key"]
 
 
-def run_key(spec: dict) -> str:
-    return runcache.run_key(spec, version=CACHE_VERSION)
+@dataclass(frozen=True)
+class SoltSpec:
+    kind: str
+    n1: int
+    n2: int
+    r: int
+    m: int
+    k: int
+    alpha: float
+    eta: float
+    steps: int
+    seed: int
 
 
-def run_spec(spec: dict, out_dir=None) -> dict:
-    """One GD run; returns a CSV row and caches the row and the history in ``out_dir/runs``."""
+def _spec(spec) -> SoltSpec:
+    return spec if isinstance(spec, SoltSpec) else SoltSpec(**spec)
+
+
+def run_key(spec) -> str:
+    return sweep.run_key(SWEEP, _spec(spec))
+
+
+def _run_one(spec: SoltSpec):
+    """One GD run; returns (row, arrays) with the recorded history."""
     import numpy as np
 
-    from dmf_verify.numerics.asymmetric import asymmetric_gd, imbalance, sensing_problem, small_init
     from dmf_verify.errors import DMFError
+    from dmf_verify.numerics.asymmetric import asymmetric_gd, imbalance, sensing_problem, small_init
 
-    key = run_key(spec)
-    row = {k: spec.get(k, "") for k in FIELDS}
-    row.update(key=key, message="")
-    start = time.perf_counter()
+    row = {"message": ""}
     arrays = {}
     try:
-        p = sensing_problem(spec["n1"], spec["n2"], spec["r"], spec["m"], seed=spec["seed"])
-        u0, v0 = small_init(spec["n1"], spec["n2"], spec["k"], spec["alpha"], seed=spec["seed"])
+        p = sensing_problem(spec.n1, spec.n2, spec.r, spec.m, seed=spec.seed)
+        u0, v0 = small_init(spec.n1, spec.n2, spec.k, spec.alpha, seed=spec.seed)
         record = 5  # fine enough to locate the phase boundaries (SVDs of 20x15 are cheap)
-        res = asymmetric_gd(p, u0, v0, step=spec["eta"], steps=spec["steps"], record_every=record, angles=True,
+        res = asymmetric_gd(p, u0, v0, step=spec.eta, steps=spec.steps, record_every=record, angles=True,
                             on_divergence="return")
         h = res.history
         arrays = {f"h_{name}": val for name, val in h.items()}
@@ -73,23 +89,27 @@ def run_spec(spec: dict, out_dir=None) -> dict:
             row["message"] = f"diverged at step {res.diverged_at}"
     except DMFError as exc:
         row.update(status="error", message=f"{type(exc).__name__}: {exc}")
-    row["seconds"] = round(time.perf_counter() - start, 4)
-    if out_dir is not None:
-        runcache.save_run(out_dir, key, spec, row, arrays)
-    return row
+    return row, arrays
 
 
-def load_cached(out_dir, spec: dict) -> dict | None:
-    return runcache.load_row(out_dir, run_key(spec))
+SWEEP = sweep.Sweep("soltanolkotabi", SoltSpec, CACHE_VERSION, tuple(FIELDS), _run_one, ok=("max_steps", "converged"),
+                    label=lambda s: f"{s.kind} m={s.m} k={s.k} alpha={s.alpha:g} eta={s.eta:g} seed={s.seed}",
+                    module=__name__)
+SWEEPS = {"soltanolkotabi": SWEEP}
 
 
-def load_history(out_dir, spec: dict) -> dict:
-    import numpy as np
-
-    with np.load(runcache.run_path(out_dir, run_key(spec))) as z:
-        return {name[2:]: z[name] for name in z.files if name.startswith("h_")}
+def run_spec(spec, out_dir=None) -> dict:
+    """One run through the engine (cached in ``out_dir/runs`` when given); returns its row."""
+    return sweep.execute(SWEEP, _spec(spec), out_dir)
 
 
+def load_cached(out_dir, spec) -> dict | None:
+    return sweep.load_row(out_dir, run_key(spec), asdict(_spec(spec)))[0]
+
+
+def load_history(out_dir, spec) -> dict:
+    z = sweep.load_arrays(out_dir, run_key(spec))
+    return {name[2:]: val for name, val in z.items() if name.startswith("h_")}
 
 
 def build_specs(grid: dict, seed: int) -> list[dict]:
@@ -107,28 +127,17 @@ def build_specs(grid: dict, seed: int) -> list[dict]:
     return specs
 
 
-def run_grid(specs, out_dir, *, jobs: int = 1, log=print) -> list[dict]:
-    rows, todo = {}, []
-    for i, spec in enumerate(specs):
-        cached = load_cached(out_dir, spec)
-        if cached is not None:
-            rows[i] = cached
-        else:
-            todo.append(i)
-    log(f"{len(specs)} runs: {len(specs) - len(todo)} cached, {len(todo)} to do, jobs={jobs}")
-    rows.update(runcache.run_pool(run_spec, specs, todo, out_dir, jobs=jobs, error_row=_error_row))
-    return [rows[i] for i in range(len(specs))]
-
-
-def _error_row(spec: dict, exc: BaseException) -> dict:
-    """The row of a run whose worker crashed (no npz is written, so a resumed sweep retries it)."""
-    row = {k: spec.get(k, "") for k in FIELDS}
-    row.update(status="error", message=f"{type(exc).__name__}: {exc}", key=run_key(spec))
-    return row
+def run_grid(specs, out_dir, *, jobs: int = 1, log=print, dask=None, progress: bool = False):
+    """Run the specs (dicts) on the sweep engine; returns the rows (None where skipped) and keeps the
+    outcome in ``run_grid.last``."""
+    outcome = sweep.run_sweep(SWEEP, [_spec(s) for s in specs], out_dir, jobs=jobs, dask=dask, progress=progress,
+                              log=log)
+    run_grid.last = outcome
+    return outcome.rows
 
 
 def _ok(row) -> bool:
-    return row["status"] in ("max_steps", "converged") and row["final_rel_error"] not in ("", None)
+    return row is not None and row["status"] in ("max_steps", "converged") and row["final_rel_error"] not in ("", None)
 
 
 def fit_slopes(rows: list[dict]) -> list[dict]:
@@ -138,7 +147,7 @@ def fit_slopes(rows: list[dict]) -> list[dict]:
     out = []
     groups: dict = {}
     for row in rows:
-        if row["kind"] == "alpha" and _ok(row):
+        if _ok(row) and row["kind"] == "alpha":
             groups.setdefault((row["m"], row["k"], row["seed"]), []).append(row)
     for (m, k, seed), rs in sorted(groups.items()):
         small = [r for r in rs if float(r["alpha"]) <= 0.1]
@@ -156,7 +165,7 @@ def fit_slopes(rows: list[dict]) -> list[dict]:
                         "slope": loglog_slope([float(r["alpha"]) for r in big], [float(r["imbalance_T"]) for r in big])})
     eta_rows: dict = {}
     for row in rows:
-        if row["kind"] == "eta" and _ok(row):
+        if _ok(row) and row["kind"] == "eta":
             eta_rows.setdefault(row["seed"], []).append(row)
     for seed, rs in sorted(eta_rows.items()):
         if len(rs) >= 2:
@@ -189,8 +198,8 @@ def plot(specs, rows, out_dir, grid) -> list[Path]:
     k_show = max(grid["ks"])
     sel = [(s, r) for s, r in zip(specs, rows) if s["kind"] == "alpha" and s["m"] == m_show and s["k"] == k_show
            and s["seed"] == seed0 and _ok(r)]
-    for name, field, ylabel in (("error_vs_iteration.png", "rel_error", "||UV^T - X*||_F / ||X*||_F"),
-                                ("imbalance_vs_iteration.png", "imbalance", "||U^T U - V^T V||_F")):
+    for name, field, ylabel in (("soltanolkotabi_error_vs_iteration.png", "rel_error", "||UV^T - X*||_F / ||X*||_F"),
+                                ("soltanolkotabi_imbalance_vs_iteration.png", "imbalance", "||U^T U - V^T V||_F")):
         fig, ax = plt.subplots(figsize=(6, 4))
         for s, _r in sel:
             h = load_history(out, s)
@@ -216,9 +225,9 @@ def plot(specs, rows, out_dir, grid) -> list[Path]:
     ax.set_ylabel(f"relative error after {grid['steps']} steps")
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
-    fig.savefig(out / "final_error_vs_alpha.png", dpi=120)
+    fig.savefig(out / "soltanolkotabi_final_error_vs_alpha.png", dpi=120)
     plt.close(fig)
-    paths.append(out / "final_error_vs_alpha.png")
+    paths.append(out / "soltanolkotabi_final_error_vs_alpha.png")
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.6))
     pts = sorted((float(s["alpha"]), float(r["imbalance_T"])) for s, r in zip(specs, rows)
                  if s["kind"] == "alpha" and s["m"] == m_show and s["k"] == k_show and s["seed"] == seed0 and _ok(r))
@@ -235,19 +244,16 @@ def plot(specs, rows, out_dir, grid) -> list[Path]:
     a2.set_ylabel("accumulated eta^2 terms (Frobenius)")
     a2.set_title("accumulated imbalance vs eta")
     fig.tight_layout()
-    fig.savefig(out / "imbalance_scaling.png", dpi=120)
+    fig.savefig(out / "soltanolkotabi_imbalance_scaling.png", dpi=120)
     plt.close(fig)
-    paths.append(out / "imbalance_scaling.png")
+    paths.append(out / "soltanolkotabi_imbalance_scaling.png")
     return paths
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", default="out/soltanolkotabi", help="output directory (default out/soltanolkotabi)")
-    parser.add_argument("--jobs", type=int, default=1, help="worker processes (one BLAS thread each)")
-    parser.add_argument("--quick", action="store_true", help="small grid (under a minute)")
-    parser.add_argument("--seed", type=int, default=0, help="first seed")
+    sweep.add_sweep_options(parser, default_out="out/soltanolkotabi")
+    parser.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     parser.add_argument("--seeds", type=int, default=None, help="number of seeds (default 1)")
-    parser.add_argument("--no-plot", action="store_true", help="skip the PNG plots")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -258,27 +264,27 @@ def run(args: argparse.Namespace) -> int:
         if args.seeds < 1:
             raise InvalidArgument(f"--seeds must be >= 1, got {args.seeds}")
         grid["seeds"] = args.seeds
-    if args.jobs < 1:
-        raise InvalidArgument(f"--jobs must be >= 1, got {args.jobs}")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+    if args.seed < 0:
+        raise InvalidArgument(f"--seed must be >= 0, got {args.seed}")
+    out = sweep.prepare_out(args.out)
     specs = build_specs(grid, args.seed)
-    rows = run_grid(specs, out, jobs=args.jobs, log=lambda s: print(s, file=sys.stderr))
-    write_csv(rows, out / "results.csv", FIELDS)
-    slopes = fit_slopes(rows)
-    write_csv(slopes, out / "slopes.csv", ["quantity", "m", "k", "seed", "slope", "identifiable_by_rank",
-                                           "error_at_smallest_alpha", "lazy_error_alpha_1"])
+    rows = run_grid(specs, out, jobs=args.jobs, dask=args.dask, progress=not args.no_progress,
+                    log=lambda s: print(s, file=sys.stderr, flush=True))
+    outcome = run_grid.last
+    path = sweep.write_csv(out, "soltanolkotabi", FIELDS, rows)
+    done = [r for r in rows if r is not None]
+    slopes = fit_slopes(done)
+    sweep.write_csv(out, "soltanolkotabi_slopes", ["quantity", "m", "k", "seed", "slope", "identifiable_by_rank",
+                                                   "error_at_smallest_alpha", "lazy_error_alpha_1"], slopes)
     for s in slopes:
         extra = f"  error(alpha_min)={s['error_at_smallest_alpha']:.2e} lazy={s['lazy_error_alpha_1']}" \
             if "error_at_smallest_alpha" in s else ""
         print(f"{s['quantity']:<48} m={s['m']:<4} k={s['k']:<3} seed={s['seed']}  slope={s['slope']:+.3f}{extra}")
-    if not args.no_plot:
-        for p in plot(specs, rows, out, grid):
+    if not args.no_plot and not outcome.interrupted:
+        pairs = [(s, r) for s, r in zip(specs, rows) if r is not None]
+        for p in plot([s for s, _ in pairs], [r for _, r in pairs], out, grid):
             print(f"wrote {p}")
-    bad = [r for r in rows if r["status"] == "error"]
-    print(f"{len(rows)} runs ({len(bad)} errors) in {time.perf_counter() - start:.1f} s; results in {out}/results.csv")
-    return 1 if bad else 0
+    return sweep.report("soltanolkotabi", outcome, path)
 
 
 EXPERIMENT = Experiment(

@@ -6,5 +6,7 @@ DOPRI5/RKC flow solvers of ``numerics.training`` and the mpmath GBS integrator o
 """
 
 from dmf_verify.numerics.integrators._solution import Solution, Status
+from dmf_verify.numerics.integrators.dopri5 import dopri5
+from dmf_verify.numerics.integrators.rkc import rkc
 
-__all__ = ["Solution", "Status"]
+__all__ = ["Solution", "Status", "dopri5", "rkc"]
