@@ -76,7 +76,7 @@ class BatchedSensing:
         self.weight = 0.5 if self.reduction == "sum" else 0.5 / m
 
     def residual(self, w: np.ndarray) -> np.ndarray:
-        return np.einsum("bmk,bk->bm", self.flat, w.reshape(w.shape[0], -1)) - self.y
+        return (self.flat @ w.reshape(w.shape[0], -1, 1))[..., 0] - self.y
 
     def value(self, w: np.ndarray) -> np.ndarray:
         r = self.residual(w)
@@ -84,7 +84,7 @@ class BatchedSensing:
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         r = self.residual(w)
-        return (2.0 * self.weight) * np.einsum("bm,bmk->bk", r, self.flat).reshape(w.shape)
+        return (2.0 * self.weight) * (r[:, None, :] @ self.flat)[:, 0, :].reshape(w.shape)
 
 
 def _chain(fs: Sequence[np.ndarray]) -> np.ndarray:
