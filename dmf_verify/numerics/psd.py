@@ -100,8 +100,10 @@ def entropic_limit(eigenvalues, y, *, alpha: float, tol: float = 1e-14, max_iter
 
     ``eigenvalues`` is Lambda (m x d: row i holds the eigenvalues of A_i); nu solves Lambda w = y, i.e.
     minimizes the convex dual phi(nu) = sum_k alpha^2 exp((Lambda^T nu)_k) - y . nu. Damped Newton
-    (backtracking on phi); raises :class:`SolverError` if the gradient norm does not fall below
-    ``tol`` (relative to ||y||) within ``max_iter`` iterations (e.g. y outside the cone Lambda w, w > 0).
+    (backtracking on phi, or on the residual near the root), continued from alpha = 1 down to alpha in
+    steps of alpha^(1/K) (nu ~ ln(1/alpha^2) mu grows like ln(1/alpha), so each level starts close to its
+    root); raises :class:`SolverError` if the gradient norm does not fall below ``tol`` (relative to ||y||)
+    (e.g. y outside the cone {Lambda w : w > 0}).
     """
     lam = as_finite_array(eigenvalues, "eigenvalues")
     if lam.ndim != 2:
@@ -109,25 +111,38 @@ def entropic_limit(eigenvalues, y, *, alpha: float, tol: float = 1e-14, max_iter
     yv = as_finite_array(y, "y").reshape(-1)
     if yv.size != lam.shape[0]:
         raise ShapeError(f"y has {yv.size} entries but there are {lam.shape[0]} measurements")
-    a2 = check_positive(alpha, "alpha") ** 2
-    log_a2 = np.log(a2)
-    nu = np.zeros(lam.shape[0])
+    a = check_positive(alpha, "alpha")
+    levels = max(1, int(np.ceil(abs(np.log10(a)))))
+    nu, prev = np.zeros(lam.shape[0]), None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, levels + 1):
+            t = k / levels
+            if prev is not None:
+                nu = nu * (t / prev)  # nu is ~ proportional to ln(1/alpha^2)
+            w, nu = _newton_dual(lam, yv, 2.0 * t * np.log(a) if a != 1.0 else 0.0, nu, tol, max_iter)
+            prev = t
+    return w
+
+
+def _newton_dual(lam, yv, log_a2, nu, tol, max_iter):
     scale = max(1.0, float(np.linalg.norm(yv)))
 
     def phi(v):
         return float(np.sum(np.exp(log_a2 + lam.T @ v)) - yv @ v)
 
+    grad = np.full(yv.shape, np.inf)
     for _ in range(int(max_iter)):
         w = np.exp(log_a2 + lam.T @ nu)
         grad = lam @ w - yv
-        if float(np.linalg.norm(grad)) <= tol * scale:
-            return w
+        gnorm = float(np.linalg.norm(grad))
+        if gnorm <= tol * scale:
+            return w, nu
         hess = (lam * w) @ lam.T
-        try:
-            step = np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError as exc:
-            raise SolverError(f"entropic limit: singular Newton system ({exc})", status="singular") from exc
-        f0, t, gnorm = phi(nu), 1.0, float(np.linalg.norm(grad))
+        step, *_ = np.linalg.lstsq(hess, grad, rcond=None)
+        if not np.all(np.isfinite(step)):
+            raise SolverError("entropic limit: non-finite Newton step (y outside the cone Lambda w, w > 0?)",
+                              status="nonfinite")
+        f0, t = phi(nu), 1.0
         while t > 1e-12:
             trial = nu - t * step
             g_trial = lam @ np.exp(log_a2 + lam.T @ trial) - yv

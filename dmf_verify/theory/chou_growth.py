@@ -22,9 +22,9 @@ def growth_laws() -> Derivation:
     b0 = sp.Symbol("B_0", real=True)  # the bounded incomplete-beta part (depends on lambda only as lambda^(2/N-2))
     d = Derivation(
         "Growth of the switch-on time $T_\\theta$ in $\\alpha$ and $\\lambda$",
-        assumptions=["$\\dot x = N x^{2-2/N}(\\lambda - x)$, $x(0) = \\alpha^N$, $T_\\theta$ = time to reach "
+        assumptions=[("$\\dot x = N x^{2-2/N}(\\lambda - x)$, $x(0) = \\alpha^N$, $T_\\theta$ = time to reach "
                      "$\\theta\\lambda$ ($0<\\theta<1$); gradient descent with step $\\eta$ switches on at "
-                     "$K_\\theta = T_\\theta/\\eta + O(\\ln(1/\\alpha))$ (chou.switch_on bounds)."],
+                     "$K_\\theta = T_\\theta/\\eta + O(\\ln(1/\\alpha))$ (chou.switch_on bounds).")],
     )
     for n in (3, 4, 5):
         wt = (th * lam) ** sp.Rational(1, n)

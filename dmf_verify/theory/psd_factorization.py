@@ -24,12 +24,12 @@ def _cayley(t):
 def theorem1_rate() -> Derivation:
     d = Derivation(
         "Theorem 1 (symmetric PSD factorization, commuting measurements): the limit and its rate in $\\alpha$",
-        assumptions=["$W = ZZ^\\top$, $\\ell(W) = \\frac12\\sum_i(\\langle A_i, W\\rangle - y_i)^2$, $A_i = V\\,"
+        assumptions=[("$W = ZZ^\\top$, $\\ell(W) = \\frac12\\sum_i(\\langle A_i, W\\rangle - y_i)^2$, $A_i = V\\,"
                      "\\mathrm{diag}(\\lambda_i)V^\\top$ with one orthogonal $V$ (commuting), $Z(0) = \\alpha I$, "
                      "gradient flow $\\dot Z = -\\nabla_Z \\ell(ZZ^\\top) = -(G + G^\\top)Z$, $G = \\sum_i r_i A_i$, "
-                     "$r_i = \\langle A_i, W\\rangle - y_i$.",
-                     "The minimum nuclear norm PSD solution is a strict LP vertex: support $S$ of size $m$, "
-                     "$\\Lambda_S$ invertible, dual slacks $s_k > 0$ off $S$."],
+                     "$r_i = \\langle A_i, W\\rangle - y_i$."),
+                     ("The minimum nuclear norm PSD solution is a strict LP vertex: support $S$ of size $m$, "
+                      "$\\Lambda_S$ invertible, dual slacks $s_k > 0$ off $S$.")],
     )
     # (a) the eigenbasis is preserved (2x2, exactly orthogonal rational V)
     t = sp.Symbol("t", real=True)
@@ -55,7 +55,7 @@ def theorem1_rate() -> Derivation:
     d.step("So $w_k(t) = \\alpha^2\\exp((\\Lambda^\\top\\nu(t))_k)$ with $\\nu(t) = -4\\int_0^t r$ (one vector $\\nu$ for "
            "all $k$).")
     # (c) the limit is the entropic minimizer
-    wk, c, nuk = sp.symbols("w_k c_k nu_k", positive=True)
+    wk, c = sp.symbols("w_k c_k", positive=True)
     ent = wk * sp.log(wk / alpha**2) - wk
     d.prove_zero("d/dw [w ln(w/alpha^2) - w] = ln(w/alpha^2)", sp.simplify(sp.diff(ent, wk) - sp.log(wk / alpha**2)))
     d.step("Hence $w = \\alpha^2\\exp(\\Lambda^\\top\\nu)$ with $\\Lambda w = y$ is the KKT point of the strictly "

@@ -21,8 +21,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import numpy as np
-
 from dmf_verify.checks.claim import Claim, Measurement, Rate
 
 INIT_SCALE, TRAIN_TOL, FLOW_RTOL, SCS_EPS = 1e-3, 1e-6, 1e-3, 1e-6

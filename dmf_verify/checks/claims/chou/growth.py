@@ -33,6 +33,7 @@ MAX_STEPS = 200_000
 def switch_on_iterations(depth, lam, alpha, eta, theta, max_steps: int = MAX_STEPS) -> np.ndarray:
     """First k with w_k^N >= theta lam for every case (arrays broadcast); raises if some case never switches on."""
     from dmf_verify.errors import InvalidArgument
+    from dmf_verify.numerics.chou import recursion_step
 
     n, lam, alpha, eta, theta = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
                                                      (depth, lam, alpha, eta, theta)))
@@ -40,7 +41,7 @@ def switch_on_iterations(depth, lam, alpha, eta, theta, max_steps: int = MAX_STE
     w = alpha.copy()
     k = np.full(w.shape, -1)
     for it in range(1, int(max_steps) + 1):
-        w = w + eta * w ** (n - 1) * (lam - w**n)
+        w = recursion_step(w, lam, n, eta)  # the exact GD recursion of numerics/chou.py
         new = (k < 0) & (w >= target)
         k[new] = it
         if np.all(k >= 0):
@@ -51,7 +52,10 @@ def switch_on_iterations(depth, lam, alpha, eta, theta, max_steps: int = MAX_STE
 @lru_cache(maxsize=8)
 def _data(seed: int) -> dict:
     rng = np.random.default_rng([seed, 404])
-    jitter = lambda: float(rng.uniform(0.8, 1.25))  # noqa: E731
+
+    def jitter():
+        return float(rng.uniform(0.8, 1.25))
+
     theta = float(rng.uniform(0.3, 0.7))
     cases = []  # (label, depth, lam, alpha, eta)
     for lam in N2_LAMBDAS:
@@ -119,7 +123,7 @@ CLAIM = Claim(
               r"\eta\lambda K_\theta = \ln(1/\alpha) + O(1)\ (N = 2)",
     verify=_measure,
     control=lambda seed: _measure(seed, control=True),
-    tolerance=0.02,
+    tolerance=0.01,
     tolerance_reason="error = farthest end of each 95% slope interval relative to the predicted exponent, max over "
                      "7 fits (6 points each). Sources of deviation: the O(1) terms of T (relative alpha^(N-2) "
                      "w_theta^(2-N) ~ 1% at the largest alpha), the discrete recursion (N = 2: slope "

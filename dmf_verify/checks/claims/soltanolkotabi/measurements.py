@@ -33,7 +33,7 @@ CLAIMED_RATE = 0.8
 
 
 def _m(factor: float) -> int:
-    return int(round(factor * R * (N1 + N2)))
+    return round(factor * R * (N1 + N2))
 
 
 @lru_cache(maxsize=32)

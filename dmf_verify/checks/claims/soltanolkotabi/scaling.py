@@ -78,7 +78,7 @@ def _imbalance_data(seed: int) -> dict:
     u0, v0 = small_init(N1, N2, K, IMB_ALPHA, seed=seed)
     f0 = p.value(u0, v0)
     for eta in IMB_ETAS:
-        res = asymmetric_gd(p, u0, v0, step=eta, steps=int(round(IMB_HORIZON / eta)))
+        res = asymmetric_gd(p, u0, v0, step=eta, steps=round(IMB_HORIZON / eta))
         acc.append(float(np.linalg.norm(res.accumulated)))
         drop.append(float(f0 - res.loss))
     return {"norm_DT": dt, "norm_D0_at_alpha_1": d0_unit, "accumulated": acc, "loss_decrease": drop}
