@@ -59,7 +59,8 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, control=True),
     tolerance=0.9,
     tolerance_reason="the paper's statement is qualitative; 0.9 demands a decrease of at least 10% per added layer. "
-                     "Measured over seeds 0..19: worst ratio 0.54 (seed 2: a 46% decrease per layer against the 10% required, 4.6x); control (no depth factor) at least 1.17. The control side is "
+                     "Measured over seeds 0..19: worst ratio 0.54 (seed 2: a 46% decrease per layer against the 10% "
+                     "required, 4.6x); control (no depth factor) at least 1.17. The control side is "
                      "thin by construction: a depth-independent law gives ratios ~1",
     control_description="depth-N dynamics without the factor (sigma^2)^(1-1/N): end-to-end GD with step "
                         "min(N eta_N, 1/L)",

@@ -177,7 +177,8 @@ CLAIMS = [
         tolerance_reason=DEPTH_REASON + "Measured over seeds {SEEDS_SLOW}: {WORST}; control {CONTROL}",
         control_description="the reverse ordering (depth 2 reconstructs better than depths 3 and 4)",
         slow=True,
-        notes="the paper's size: n = 100, rank 5 (975 degrees of freedom), m = 2000 observed entries; two instances per "
+        notes="the paper's size: n = 100, rank 5 (975 degrees of freedom), m = 2000 observed entries; two instances "
+              "per "
               "seed; ~30 s per instance on one core (SCS ~3 s, flows 5-10 s per depth).",
     ),
     Claim(

@@ -92,7 +92,8 @@ CLAIM = Claim(
     tolerance_reason="error = the farthest end of the 95% interval of the fitted log-log slope of the deviation "
                      "against the imbalance (5 eps from 1e-2 to 1e-4) relative to 1, max over N = 2, 3, 4. The "
                      "deviation is linear in D plus O(D^2): the local slope tends to 1 like eps; both ODEs at rtol "
-                     "1e-11 add ~1e-9, far below the smallest deviation (~1e-6). Measured over seeds 0..19: worst 0.0084 (seed 9; 3.6x below 0.03); "
+                     "1e-11 add ~1e-9, far below the smallest deviation (~1e-6). Measured over seeds 0..19: worst "
+                     "0.0084 (seed 9; 3.6x below 0.03); "
                      "control at least 0.496 (16x)",
     control_description="a quadratic law (deviation ~ imbalance^2, 'balancedness is first-order exact') and Lemma 3 "
                         "with off-by-one exponents (j/N, (N-j)/N) fitted the same way (min over both)",

@@ -112,7 +112,8 @@ CLAIMS = [
         tolerance_reason="the excess is known to the SCS relative gap (eps 1e-7: < 1e-6) plus the effect of the "
                          "stopping loss 1e-9 (RMS residual 3e-5 on the observations, moving ||W||_* by < 1e-4 "
                          "relative); 0.005 is the 'tends to 0' threshold. Measured over seeds 0..19: "
-                         "see docs/claims_extended.md (slow sweep); control (data-poor excess, Conjecture 1 predicts 0) see docs/claims_extended.md",
+                         "see docs/claims_extended.md (slow sweep); control (data-poor excess, Conjecture 1 predicts "
+                         "0) see docs/claims_extended.md",
         control_description="Conjecture 1 in the data-poor regime: the excess at the smallest init scale is 0",
         slow=True,
         notes=f"slow (~3-5 s CPU: four SCS solves, two of them dense sensing). n = {N}, rank {RANK}, depth {DEPTH}, gradient flow (train(optimizer='flow'), rtol 1e-4) to loss "
@@ -120,15 +121,18 @@ CLAIMS = [
     ),
     Claim(
         id="arora2019.fig8.learning_rate",
-        source="Arora et al. 2019, Figures 8 and 5 / Section 2.2 (trends as the learning rate shrinks: gradient descent "
+        source="Arora et al. 2019, Figures 8 and 5 / Section 2.2 (trends as the learning rate shrinks: gradient "
+               "descent "
                "approaches the gradient flow)",
         statement=r"\frac{\|W_{\rm GD}^{(\eta)}(T) - W_{\rm flow}(T)\|_F}{\|W_{\rm flow}(T)\|_F} = \Theta(\eta)",
         verify=_learning_rate,
         control=lambda seed: _learning_rate(seed, wrong=True),
         tolerance=0.12,
         tolerance_reason="error = farthest end of the 95% slope interval (4 learning rates 0.1 .. 0.0125) relative to "
-                         "1 (explicit Euler's global error c_1 eta + c_2 eta^2: the local slope is 1 + O(eta)), per task. "
-                         "With rates 0.2 .. 0.025 the O(eta) bias reached 0.073 on seed 16 (3 of seeds 0..19 above 0.04). The flow reference (Dormand-Prince, rtol 1e-10) "
+                         "1 (explicit Euler's global error c_1 eta + c_2 eta^2: the local slope is 1 + O(eta)), per "
+                         "task. "
+                         "With rates 0.2 .. 0.025 the O(eta) bias reached 0.073 on seed 16 (3 of seeds 0..19 above "
+                         "0.04). The flow reference (Dormand-Prince, rtol 1e-10) "
                          "is 1e-7-accurate, far below the smallest distance (~5e-5). Measured over seeds 0..19: "
                          "worst 0.038 (seed 14; 3.1x below 0.12); control at least 0.48 (4x)",
         control_description="rates eta^2 and eta^(1/2), excluded from the same intervals (min of both)",

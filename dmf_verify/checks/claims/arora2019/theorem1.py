@@ -159,7 +159,8 @@ CLAIMS = [
                          "(5 alphas, 0.05 to 0.003125), relative to the predicted exponent 2 s_k (max over the "
                          "off-support eigenvalues and the distance to W*). The derivation is asymptotic: the local "
                          "slope approaches 2 s_k like alpha^(2 min s); integration errors (rtol 1e-11, loss < 1e-24) "
-                         "are ~1e-10 relative, far below. Measured over seeds 0..19: worst 0.0070 (seed 15; 3.6x below 0.025; seeds 0, 1, 12345: 0.0011, 0.0038, 0.0003); control (same "
+                         "are ~1e-10 relative, far below. Measured over seeds 0..19: worst 0.0070 (seed 15; 3.6x "
+                         "below 0.025; seeds 0, 1, 12345: 0.0011, 0.0038, 0.0003); control (same "
                          "fits against alpha^(s_k), i.e. W(0) = alpha I, and the distance to the minimum Frobenius "
                          "solution) at least 0.986 (39x the tolerance)",
         control_description="rate alpha^(s_k) (the exponent of W(0) = alpha I, square dropped) and the same rate "
@@ -187,7 +188,8 @@ CLAIMS = [
         tolerance_reason="flow (LSODA rtol 1e-11, atol 1e-14, stopped at loss < 1e-24, i.e. residual < 1.4e-12) "
                          "against Newton on the dual (gradient < 1e-14 ||y||). The flow from alpha I amplifies its "
                          "local errors off the commuting subspace by ~||Z|| / alpha, so the error bound is "
-                         "~rtol ||Z|| / alpha <= 1e-9 for alpha >= 0.025. Measured over seeds 0..19: worst 2.5e-11 (seed 18; 4000x below); "
+                         "~rtol ||Z|| / alpha <= 1e-9 for alpha >= 0.025. Measured over seeds 0..19: worst 2.5e-11 "
+                         "(seed 18; 4000x below); "
                          "control at least 0.012 (1.2e5x the tolerance)",
         control_description="the entropic limit for W(0) = alpha I instead of alpha^2 I",
         derive=_derive,

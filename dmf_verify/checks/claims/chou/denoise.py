@@ -117,7 +117,8 @@ CLAIM = Claim(
     tolerance=0.45,
     tolerance_reason="an ordering made quantitative: the statement 'closer than training to convergence' is rho < 1; "
                      "inside the inner interval erank(W_k) is within 0.01 of erank(A_r), which bounds how much of "
-                     "the tail has been learned. Measured over seeds 0..19 (320 instances): worst rho 0.141 (seed 11; 3.2x below 0.45); depth-1 "
+                     "the tail has been learned. Measured over seeds 0..19 (320 instances): worst rho 0.141 (seed "
+                     "11; 3.2x below 0.45); depth-1 "
                      "control at least 1.05 (the worst instance per depth for the claim, the best for the control)",
     control_description="depth 1 (GD on W itself, the linear model) stopped at its best iteration",
     notes=f"d = {D}, r = {RANK}, L = Q diag(10, 6) Q^T jittered +-10%, E = {NOISE} (G + G^T)/sqrt(2d); N = 2 "

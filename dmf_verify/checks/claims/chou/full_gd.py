@@ -143,7 +143,8 @@ CLAIMS = [
         tolerance=1.0,
         tolerance_reason="the enclosures are rigorous for the exact recursion and full GD equals it to ~1e-15 "
                          "(chou.decoupling), so a violation is 0 iterations; 1 allows a round-off flip of one "
-                         "crossing. Measured over seeds 0..19 (120 instances): 0 iterations on every instance; control at least 90 iterations outside",
+                         "crossing. Measured over seeds 0..19 (120 instances): 0 iterations on every instance; "
+                         "control at least 90 iterations outside",
         control_description="the predicted intervals on a time scale missing the factor N",
         notes=NOTES + " N = 2, 3, three random eigenbases each.",
     ),
@@ -157,7 +158,8 @@ CLAIMS = [
         control=lambda seed: _timing(seed, "random_init", wrong_depth=True),
         tolerance=1.0 - CLAIMED_RATE,
         tolerance_reason="a rate over 30 instances per seed (one-sided 95% Clopper-Pearson lower bound > 0.8). "
-                         "Measured over seeds 0..19: 30/30 on every seed (error 0.095); control 0/30 on every seed (error 0.905)",
+                         "Measured over seeds 0..19: 30/30 on every seed (error 0.095); control 0/30 on every seed "
+                         "(error 0.905)",
         control_description="the same timing test against the intervals predicted for depth N + 1 (off-by-one depth)",
         notes=NOTES + " N = 2 only: for N = 3 the random product's effective scale differs from alpha^N and the "
                       "plateau start shifts by up to ~3x (measured: 60% of 20 instances within 2x), so that timing "
@@ -172,7 +174,8 @@ CLAIMS = [
         verify=lambda seed: _timing(seed, "sensing"),
         control=lambda seed: _timing(seed, "sensing", wrong_depth=True),
         tolerance=1.0 - CLAIMED_RATE,
-        tolerance_reason="a rate over 30 instances per seed (N = 3). Measured over seeds 0..19: 30/30 on 19 seeds, 29/30 on one (error <= 0.149); control "
+        tolerance_reason="a rate over 30 instances per seed (N = 3). Measured over seeds 0..19: 30/30 on 19 seeds, "
+                         "29/30 on one (error <= 0.149); control "
                          "0/30 on every seed (error 0.905)",
         control_description="the same timing test against the intervals predicted for depth N + 1 (off-by-one depth)",
         notes=NOTES + f" Gaussian A_i (i.i.d. N(0, 1) entries), m = {M_FACTOR} d^2 = {M_FACTOR * D * D}, N = 3. For "

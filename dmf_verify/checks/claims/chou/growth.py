@@ -127,7 +127,8 @@ CLAIM = Claim(
     tolerance_reason="error = farthest end of each 95% slope interval relative to the predicted exponent, max over "
                      "7 fits (6 points each). Sources of deviation: the O(1) terms of T (relative alpha^(N-2) "
                      "w_theta^(2-N) ~ 1% at the largest alpha), the discrete recursion (N = 2: slope "
-                     "eta lambda / ln(1 + eta lambda) = 1.001) and integer K. Measured over seeds 0..19: worst 0.0024 (seed 2; 4.1x below 0.01); "
+                     "eta lambda / ln(1 + eta lambda) = 1.001) and integer K. Measured over seeds 0..19: worst "
+                     "0.0024 (seed 2; 4.1x below 0.01); "
                      "control at least 0.251 (25x)",
     control_description="the wrong laws alpha^-(N-1) (N >= 3), lambda^-(2-2/N) (N >= 3) and ln(1/alpha)/(2 lambda) "
                         "(N = 2), excluded from the same intervals",

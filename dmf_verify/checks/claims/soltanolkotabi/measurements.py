@@ -83,7 +83,8 @@ CLAIM = Claim(
     control=lambda seed: _rate(seed, int(CONTROL_DOF_FACTOR * R * (N1 + N2 - R))),
     tolerance=1.0 - CLAIMED_RATE,
     tolerance_reason="a rate over 30 instances per seed, one-sided 95% Clopper-Pearson bounds. Measured over seeds "
-                     "0..19: 30/30 on every seed (error 0.095; smallest grid m with lower bound > 0.8: 54 = 1.5 r(n1+n2) on seed 0); control (m below the degrees of freedom) 0/30 on every seed (error 0.905)",
+                     "0..19: 30/30 on every seed (error 0.095; smallest grid m with lower bound > 0.8: 54 = 1.5 "
+                     "r(n1+n2) on seed 0); control (m below the degrees of freedom) 0/30 on every seed (error 0.905)",
     control_description="the same success rate at m = 0.9 r (n1 + n2 - r), below the information limit",
     notes=f"{N1}x{N2}, r = {R} (r (n1 + n2) = {R * (N1 + N2)}, degrees of freedom {R * (N1 + N2 - R)}), k = {K}, "
           f"alpha = {ALPHA}, eta = {ETA} (mean loss 1/(2m)), {STEPS} steps; X* with unit singular values "

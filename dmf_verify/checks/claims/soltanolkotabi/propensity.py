@@ -73,7 +73,8 @@ CLAIM = Claim(
     tolerance=0.05,
     tolerance_reason="a generalization criterion: 5% of sigma_r(X*) for the spurious singular value anywhere on the "
                      "trajectory and 5% relative error at the end (a rank-k model could carry k - r spurious "
-                     "directions of any size). Measured over seeds 0..19: worst 0.0071 (seed 15; 7x below 0.05); lazy control at least 1.44 (29x)",
+                     "directions of any size). Measured over seeds 0..19: worst 0.0071 (seed 15; 7x below 0.05); "
+                     "lazy control at least 1.44 (29x)",
     control_description="alpha = 1 (lazy init): a generic rank-k product of the size of X* from the first step",
     notes=f"{N1}x{N2}, r = {R}, m = {M} = 3 r (n1 + n2), eta = {ETA}, {STEPS} steps, sigma_(r+1) recorded every {EVERY} "
           "steps. The spurious singular value peaks at the end of the alignment phase and shrinks with alpha "
