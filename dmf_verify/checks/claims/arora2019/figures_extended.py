@@ -146,8 +146,10 @@ CLAIMS = [
         tolerance=1.0 - CLAIMED_RATE["fig4"],
         tolerance_reason="a rate over 40 instances per seed (one-sided 95% Clopper-Pearson lower bound > 0.6); per "
                          "instance the ordering is not universal: a depth-3 run can settle on a wrong, higher-rank "
-                         "fit (35/40 instances succeeded in a first look). Measured over seeds 0..19: {WORST}; control "
-                         "{CONTROL}",
+                         "fit (35/40 instances succeeded in a first look). Measured over seeds 0..19: 713 of 800 "
+                         "instances (89%), 31-39 of 40 per seed, worst error 0.36 (seed 2; the 40-trial bound leaves "
+                         "a thin 1.1x margin); control "
+                         "1-7 of 40 (error >= 0.70)",
         control_description="the reverse ordering (depth 2 reconstructs better than depth 3)",
         slow=True,
         notes="sensing n = 20, rank 1 (39 degrees of freedom), m = 60 Gaussian A_i (N(0, 1/n^2) entries), mean loss; "
@@ -162,7 +164,8 @@ CLAIMS = [
         control=lambda seed: _fig5_rate(seed, conjecture=True),
         tolerance=1.0 - CLAIMED_RATE["fig5"],
         tolerance_reason="a rate (lower bound > 0.75) over the same 40 instances per seed as arora2019.fig4.depth_helps. " + NUC_REASON +
-                         "Measured over seeds 0..19: {WORST}; control {CONTROL}",
+                         "Measured over seeds 0..19: 768 of 800 (96%), 35-40 of 40 per seed, worst error 0.245 (seed "
+                         "2; thin 1.02x margin); control 0-2 of 40 (error >= 0.85)",
         control_description="Conjecture 1: the depth-3 solution's nuclear norm equals the minimum (|excess| < 0.004)",
         slow=True,
         notes="same runs as arora2019.fig4.depth_helps (cached within a process)",
@@ -174,7 +177,7 @@ CLAIMS = [
         verify=lambda seed: _depth_cases("completion-paper", seed),
         control=lambda seed: _depth_cases("completion-paper", seed, reverse=True),
         tolerance=0.05,
-        tolerance_reason=DEPTH_REASON + "Measured over seeds {SEEDS_SLOW}: {WORST}; control {CONTROL}",
+        tolerance_reason=DEPTH_REASON + "Measured over seeds 0..19: 0 on every instance (depth 4: error ~0.004 vs ~0.27 for depth 2 and ~0.2 for the nuclear norm); control at least 1.45 decades",
         control_description="the reverse ordering (depth 2 reconstructs better than depths 3 and 4)",
         slow=True,
         notes="the paper's size: n = 100, rank 5 (975 degrees of freedom), m = 2000 observed entries; two instances "
@@ -189,8 +192,8 @@ CLAIMS = [
         verify=lambda seed: _nuclear_cases("completion-paper", seed),
         control=lambda seed: _nuclear_cases("completion-paper", seed, conjecture=True),
         tolerance=EXCESS_MIN,
-        tolerance_reason=NUC_REASON + "Measured over seeds {SEEDS_SLOW}: {WORST}; control (Conjecture 1: |excess|) "
-                                      "{CONTROL}",
+        tolerance_reason=NUC_REASON + "Measured over seeds 0..19: 0 on every instance; control (Conjecture 1: |excess|) "
+                                      "at least 0.0082 (excess 0.8-1.6%; 2.1x)",
         control_description="Conjecture 1: |||W_N||_*/min - 1| is 0",
         slow=True,
         notes="same runs as arora2019.fig1.paper_size (cached within a process)",
@@ -202,7 +205,7 @@ CLAIMS = [
         verify=lambda seed: _depth_cases("sensing-large", seed),
         control=lambda seed: _depth_cases("sensing-large", seed, reverse=True),
         tolerance=0.05,
-        tolerance_reason=DEPTH_REASON + "Measured over seeds {SEEDS_SLOW}: {WORST}; control {CONTROL}",
+        tolerance_reason=DEPTH_REASON + "Measured over seeds 0..19: 0 on every instance; control at least 1.35 decades",
         control_description="the reverse ordering (depth 2 reconstructs better than depths 3 and 4)",
         slow=True,
         notes="sensing n = 50, rank 3 (291 degrees of freedom), m = 500 dense Gaussian measurements; two instances per "
@@ -216,7 +219,7 @@ CLAIMS = [
         verify=lambda seed: _nuclear_cases("sensing-large", seed),
         control=lambda seed: _nuclear_cases("sensing-large", seed, conjecture=True),
         tolerance=EXCESS_MIN,
-        tolerance_reason=NUC_REASON + "Measured over seeds {SEEDS_SLOW}: {WORST}; control {CONTROL}",
+        tolerance_reason=NUC_REASON + "Measured over seeds 0..19: 0 on every instance; control at least 0.0074 (1.8x)",
         control_description="Conjecture 1: |||W_N||_*/min - 1| is 0",
         slow=True,
         notes="same runs as arora2019.fig4.large",
