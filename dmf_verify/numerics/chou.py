@@ -114,7 +114,35 @@ def recursion_step(w, lam, depth: int, step: float):
         np.broadcast_shapes(w.shape, lam.shape)
     except ValueError:
         raise ShapeError(f"w and lam must broadcast together, got shapes {w.shape} and {lam.shape}") from None
+    return _recursion(w, lam, depth, step)
+
+
+def _recursion(w, lam, depth, step):
     return w + step * w ** (depth - 1) * (lam - w**depth)
+
+
+def recursion_map(depth, step):
+    """The recursion's step map for many cases at once, validated once: ``f(w, lam)`` -> next w.
+
+    ``depth`` (integers >= 1) and ``step`` (finite, > 0) may be arrays, one entry per case; the
+    returned function is :func:`recursion_step` without the per-call checks, for hot loops.
+
+    >>> f = recursion_map([2, 3], [0.1, 0.1])
+    >>> [round(float(x), 6) for x in f(np.array([0.5, 0.5]), np.array([1.0, 1.0]))]
+    [0.5375, 0.521875]
+    """
+    d = np.asarray(depth)
+    if d.dtype.kind not in "iu" or d.size == 0 or np.any(d < 1):
+        raise InvalidArgument(f"depth must be integers >= 1 (an integer array), got {depth!r}")
+    h = as_finite_array(step, "step")
+    if np.any(h <= 0):
+        raise InvalidArgument(f"step must be > 0, got minimum {float(np.min(h))}")
+    d = d.astype(np.float64)
+
+    def step_map(w, lam):
+        return _recursion(w, lam, d, h)
+
+    return step_map
 
 
 @dataclass

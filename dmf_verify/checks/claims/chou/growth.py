@@ -33,15 +33,16 @@ MAX_STEPS = 200_000
 def switch_on_iterations(depth, lam, alpha, eta, theta, max_steps: int = MAX_STEPS) -> np.ndarray:
     """First k with w_k^N >= theta lam for every case (arrays broadcast); raises if some case never switches on."""
     from dmf_verify.errors import InvalidArgument
-    from dmf_verify.numerics.chou import recursion_step
+    from dmf_verify.numerics.chou import recursion_map
 
     n, lam, alpha, eta, theta = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in
                                                      (depth, lam, alpha, eta, theta)))
     target = (theta * lam) ** (1.0 / n)
+    step = recursion_map(n.astype(int), eta)  # the exact GD recursion of numerics/chou.py
     w = alpha.copy()
     k = np.full(w.shape, -1)
     for it in range(1, int(max_steps) + 1):
-        w = recursion_step(w, lam, n, eta)  # the exact GD recursion of numerics/chou.py
+        w = step(w, lam)
         new = (k < 0) & (w >= target)
         k[new] = it
         if np.all(k >= 0):
