@@ -14,6 +14,9 @@ steps, never every step) and returns a :class:`~dmf_verify.numerics.integrators.
 * ``NONFINITE`` -- the right-hand side returned NaN/inf at a state that had not blown up (a
   bad parameter such as a NaN rate, a domain error);
 * ``STEP_UNDERFLOW`` -- scipy could not find a step size above the floating-point spacing;
+
+(For the explicit Runge-Kutta methods a trial stage that hits NaN/inf is retried with a shorter
+step, which walks the solver up to the onset; for Radau, BDF and LSODA it stops at once.)
 * ``MAX_STEPS`` / ``TIME_LIMIT`` -- a budget ran out.
 
 For every failure ``t_final`` is the last time the solver reached (never the last requested time),
@@ -40,7 +43,7 @@ from dmf_verify.numerics.integrators._solution import Solution, Status
 #: is classified as a blow-up.
 BLOWUP_GROWTH = 1e6
 
-METHODS = ("DOP853", "RK45", "RK23")
+METHODS = ("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA")
 
 
 class _NonFiniteRHS(Exception):
@@ -209,6 +212,8 @@ def solve(rhs: Callable[[float, np.ndarray], np.ndarray], y0, t_eval, *, t0: flo
             # a trial stage hit a NaN/inf: the accepted state is untouched; retry with a shorter step,
             # which walks up to the onset of the non-finite values (or of a blow-up)
             state["rejected"] += 1
+            if method not in ("DOP853", "RK45", "RK23"):
+                return failure("nonfinite", nonfinite_detail(exc))
             h = 0.25 * min(float(solver.h_abs), abs(exc.t - solver.t))
             if not h > 100 * _spacing(solver.t):
                 return failure("nonfinite", nonfinite_detail(exc))
