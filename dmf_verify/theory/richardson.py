@@ -89,6 +89,11 @@ def gd_error_expansion() -> Derivation:
     d.prove_zero("$\\dot e_1 = f'(y)e_1 - \\frac12 f'(y)f(y)$", sp.expand(e1_expr - (fp * ev - fp * fy / 2)))
     d.formula("first_coefficient", (fp, ev, fy), sp.expand(e1_expr),
               "e_1' as a function of J = f'(y) (acting on vectors), e = e_1 and F = f(y)")
+    direction = sp.diff(e1_expr, fp)
+    d.prove_zero("$\\dot e_1$ is linear in $f'$: $\\dot e_1 = f'(y)\\,\\delta$ with $\\delta = e_1 - \\frac12 f(y)$",
+                 sp.Matrix([sp.diff(e1_expr, fp, 2), sp.expand(e1_expr - fp * direction)]))
+    d.formula("first_coefficient_direction", (ev, fy), direction,
+              "delta(e, F) with e_1' = f'(y) delta: the Jacobian of the flow applied to delta")
 
     # (b) sequential update over two blocks
     x, z = sp.symbols("x z", real=True)
