@@ -267,6 +267,8 @@ CLAIMS = [
         control_description="min over a GD with sequential (Gauss-Seidel) layer updates (depths 2-5) and a GD "
                             "with the gradient scaled by 1 + 1e-4 (depths 1-5), on every instance",
         derive=_derive,
+        formula="gd_error_expansion:first_coefficient_direction, factor_gradients:loss_gradient/"
+                "factor_gradients_N (compiled); numerics.richardson.tableau checked against weights_L",
         notes="3x2 sensing loss (6 measurements), T = 0.0625, eta = T/4 ... T/512 (8 values, 7 extrapolation "
               "levels), depths 1-5, balanced (singular values 1.2, 0.6) and unbalanced (random factors, scale 1) "
               "inits, hidden widths alternating 2, 3. The sequential update is consistent with the flow too "
@@ -284,6 +286,8 @@ CLAIMS = [
         control_description="min over a GD with sequential layer updates (depths 2-5) and a GD with the gradient "
                             "scaled by 1 + 1e-4 (4 extrapolation levels suffice to reject them), on every instance",
         derive=_derive,
+        formula="gd_error_expansion:first_coefficient_direction, factor_gradients:loss_gradient/"
+                "factor_gradients_N (compiled); numerics.richardson.tableau checked against weights_L",
         slow=True,
         notes="as arora2019.gd_richardson at 40-digit working precision, eta = T/4 ... T/4096 (11 values); mp GD "
               "from numerics.mp_model, flow and e_1 by GBS (30 digits asked) from the compiled gradients",

@@ -178,6 +178,7 @@ CLAIMS = [
         control_description="min over Theorem 3 with exponent 1 - 1/(N+1) and Lemma 2 without the projection "
                             "term (each variant, each depth)",
         derive=_derive,
+        formula="theorem3:rate, lemma2:rotation_u/rotation_v/projection, lemma3:exponents (compiled)",
         notes="4x3 sensing loss (8 measurements), depths 1-5 with hidden widths 3, 4, 5, 3, balanced inits with "
               "singular values 1.5, 1, 0.5; per-depth details give both distances, sigma(T) and the drift of "
               "U^T U, V^T V from the identity",
@@ -195,6 +196,7 @@ CLAIMS = [
         control_description="min over Theorem 3 with exponent 1 - 1/(N+1) and Lemma 2 without the projection "
                             "term (each variant, each depth)",
         derive=_derive,
+        formula="theorem3:rate, lemma2:rotation_u/rotation_v/projection, lemma3:exponents (compiled)",
         slow=True,
         notes="3x2 sensing loss (6 measurements), depths 1-5, horizon 0.25, balanced mp factors built from "
               "seed-drawn orthonormal bases (Gram-Schmidt at the working precision)",
