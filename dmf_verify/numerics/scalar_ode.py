@@ -1,6 +1,6 @@
 """The scalar ODE of Lemma 4 (Arora et al. 2019): dx/dt = g(t) (x^2)^(1 - 1/N), x(0) != 0.
 
-Closed forms (THEORY.md §5, re-derived in theory/scalar_ode.py), with G(t) = int_0^t g and
+Closed forms (Arora et al. 2019, Lemma 4, derived in theory/scalar_ode.py), with G(t) = int_0^t g and
 p = 1 - 2/N, s = sign(x(0)):
 
 * N = 1: x(t) = x(0) + G(t);

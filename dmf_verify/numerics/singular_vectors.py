@@ -7,7 +7,7 @@ F_{rr} = 0:
     dU/dt = -U (F o [U^T G V S + S V^T G^T U]) - (I_d  - U U^T) G   V S (S^2)^{-1/N}
     dV/dt = -V (F o [S U^T G V + V^T G^T U S]) - (I_d' - V V^T) G^T U S (S^2)^{-1/N}
 
-For S >= 0 the last factor S (S^2)^{-1/N} equals THEORY.md's (S^2)^{1/2 - 1/N}. At N = 1 the
+For S >= 0 the last factor S (S^2)^{-1/N} equals the paper's (S^2)^{1/2 - 1/N}. At N = 1 the
 equations reduce to the classical first-order perturbation of an SVD under dW/dt = -G:
 F_{rr'} = 1/(s_{r'}^2 - s_r^2) and the projection factor is S^{-1}.
 

@@ -1,4 +1,4 @@
-"""Chou-Gieshoff-Maly-Rauhut (THEORY.md section 8): GD on 1/2 ||W_N...W_1 - A||_F^2, derived symbolically.
+"""Chou, Gieshoff, Maly & Rauhut (the estimation problem): GD on 1/2 ||W_N...W_1 - A||_F^2, derived symbolically.
 
 Derivations (each a :class:`dmf_verify.theory.derivation.Derivation`, built on demand, sympy only):
 

@@ -1,7 +1,7 @@
 """Proposition 1 (Arora et al. 2019): the minimum nuclear norm solution reached by deep
 factorization (Theorem 2) need not be even a local minimizer of any Schatten-p quasi-norm.
 
-Construction (THEORY.md §6, re-derived here), d >= 3, diagonal (hence commuting, symmetric,
+Construction (Appendix B.2 of the paper, re-derived here), d >= 3, diagonal (hence commuting, symmetric,
 linearly independent) measurements:
 
     A_1 = e_1 e_1^T - e_2 e_2^T,  y_1 = 0        (W_11 = W_22)

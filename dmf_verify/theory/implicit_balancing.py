@@ -1,4 +1,4 @@
-"""Implicit balancing for asymmetric factorization X = U V^T (Soltanolkotabi et al. 2023; THEORY.md §9).
+"""Implicit balancing for asymmetric factorization X = U V^T (Soltanolkotabi, Stöger & Xie 2023).
 
 With G = grad l(U V^T) (any loss on X; for sensing G = (1/m) A^*(A(U V^T) - y)) the factor
 gradients are G_U = G V and G_V = G^T U. Claims, proved in explicit coordinates (every entry of
