@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 
@@ -47,7 +48,7 @@ def test_mp_svd_reconstructs():
         with mp.workdps(40):
             w = mpmath.matrix(rng.standard_normal(shape).tolist())
             s, U, V = mp_svd(w)
-            assert all(a > b for a, b in zip(s, s[1:]))
+            assert all(a > b for a, b in itertools.pairwise(s))
             assert mpmath.mnorm(U * mpmath.diag(s) * V.T - w, "F") < mpmath.mpf(10) ** -35
 
 

@@ -20,6 +20,7 @@ This is an implementation independent of the float64 code (``losses.*.gradient``
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -220,7 +221,7 @@ def balanced_factors(u, s, v, hidden_bases) -> list:
 def imbalance(factors) -> mpmath.mpf:
     """max_j ||W_{j+1}^T W_{j+1} - W_j W_j^T||_F in mp."""
     worst = mpmath.mpf(0)
-    for a, b in zip(factors, factors[1:]):
+    for a, b in itertools.pairwise(factors):
         dd = axpy(-1, matmul(a, transpose(a)), matmul(transpose(b), b))
         worst = max(worst, frobenius(dd))
     return worst
@@ -231,5 +232,20 @@ def workdps(digits: int):
     return mp.workdps(digits)
 
 
-__all__ = ["QuadraticLoss", "axpy", "balanced_factors", "factor_gradients", "imbalance", "orthonormal_columns", "flatten", "frobenius", "gradient_descent", "matmul",
-           "product", "quadratic_loss", "to_float", "to_mp", "transpose"]
+__all__ = [
+    "QuadraticLoss",
+    "axpy",
+    "balanced_factors",
+    "factor_gradients",
+    "flatten",
+    "frobenius",
+    "gradient_descent",
+    "imbalance",
+    "matmul",
+    "orthonormal_columns",
+    "product",
+    "quadratic_loss",
+    "to_float",
+    "to_mp",
+    "transpose",
+]

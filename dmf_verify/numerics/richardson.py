@@ -19,6 +19,7 @@ its errors against a reference. Values may be numpy arrays (float64) or lists of
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -84,7 +85,7 @@ def measured_orders(errors: list[list[float]]) -> list[list[float]]:
     """log2(e_i / e_{i+1}) along each column (a column j converging with order j + 1 shows ~ j + 1)."""
     out = []
     for col in errors:
-        out.append([math.log2(a / b) if a > 0 and b > 0 else math.inf for a, b in zip(col, col[1:])])
+        out.append([math.log2(a / b) if a > 0 and b > 0 else math.inf for a, b in itertools.pairwise(col)])
     return out
 
 

@@ -18,6 +18,7 @@ values stay distinct and positive (Lemma 2 is undefined at a crossing).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,7 +60,7 @@ def _check_spectrum(s, *, rtol: float = 1e-8) -> None:
         raise UndefinedError(f"the spectral flow needs positive singular values; got min sigma = {min(s):.3e} "
                              f"(<= {rtol:.0e} * max)")
     ss = sorted(s)
-    for a, b in zip(ss, ss[1:]):
+    for a, b in itertools.pairwise(ss):
         if b - a <= rtol * top:
             raise UndefinedError(f"the spectral flow needs distinct singular values; {a:.6e} and {b:.6e} coincide "
                                  f"to {rtol:.0e} relative")

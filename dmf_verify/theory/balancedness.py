@@ -34,7 +34,7 @@ def factor_gradients(fs, g):
         for k in range(n - 1, j, -1):
             left = left * fs[k]
         right = sp.eye(fs[0].shape[1])
-        for k in range(0, j):
+        for k in range(j):
             right = fs[k] * right
         out.append(left.T * g * right.T)
     return out
@@ -51,8 +51,8 @@ def balancedness(dims=DIMS) -> Derivation:
         "Balancedness is conserved by gradient flow; gradient descent changes it by an exact $\\eta^2$ term",
         source="Arora et al. 2019, eq. 5 (balanced initialization); Arora, Cohen & Hazan 2018, Theorem 1",
         references=("arora2019", "arora2018"),
-        assumptions=[f"Depth {n}, widths $d = {tuple(dims)}$, entries of every factor and of "
-                     "$G = \\nabla\\ell(W)$ independent symbols (so the identities hold for every loss)."],
+        assumptions=[(f"Depth {n}, widths $d = {tuple(dims)}$, entries of every factor and of "
+                     "$G = \\nabla\\ell(W)$ independent symbols (so the identities hold for every loss).")],
         scope=(f"Checked by polynomial expansion at depth {n} with widths {tuple(dims)} (non-square, narrower and "
                "wider than $\\min(d, d')$); every step uses only the identity "
                "$W_{j+1}^\\top G_{j+1} = G_jW_j^\\top$, which holds at every depth and width."),

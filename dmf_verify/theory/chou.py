@@ -44,8 +44,8 @@ def decoupling() -> Derivation:
         source="Chou, Gieshoff, Maly & Rauhut, estimation problem (the paper's dynamics of gradient descent)",
         references=("chou2020",),
         assumptions=["$A = Q\\Lambda Q^\\top$ symmetric ($Q$ orthogonal), or $A = U\\Sigma V^\\top$ (SVD path).",
-                     "Checked exactly for depths $N = 2, 3, 4$ with $3\\times3$ diagonal factors (eigen-coordinates) "
-                     "and, for the change of basis, with exactly orthogonal rational $2\\times2$ rotations."],
+                     ("Checked exactly for depths $N = 2, 3, 4$ with $3\\times3$ diagonal factors (eigen-coordinates) "
+                      "and, for the change of basis, with exactly orthogonal rational $2\\times2$ rotations.")],
     )
     d.step("The gradient of $\\phi = \\frac12\\|W_N\\cdots W_1 - A\\|_F^2$ in $W_j$ is $G_j = (W_N\\cdots W_{j+1})^\\top "
            "(W - A)(W_{j-1}\\cdots W_1)^\\top$. If $W_j = Q D_j Q^\\top$ with diagonal $D_j$, every factor of $G_j$ is "
@@ -150,13 +150,13 @@ def convergence() -> Derivation:
 
 
 def switch_on_time() -> Derivation:
-    w, lam, x, a_, t = sp.symbols("w lambda x alpha t", positive=True)
+    w, lam, a_ = sp.symbols("w lambda alpha", positive=True)
     N = sp.Symbol("N", integer=True, positive=True)
-    z, a = sp.symbols("z a", positive=True)
+    a = sp.Symbol("a", positive=True)
     d = Derivation("Continuous-time limit and its switch-on time",
                    source="Chou, Gieshoff, Maly & Rauhut (switch-on times)", references=("chou2020",),
-                   assumptions=["Gradient flow ($\\eta \\to 0$, $t = k\\eta$): $\\dot w = w^{N-1}(\\lambda - w^N)$, "
-                                "$w(0) = \\alpha$, $0 < \\alpha^N < \\theta\\lambda$, $0 < \\theta < 1$."])
+                   assumptions=[("Gradient flow ($\\eta \\to 0$, $t = k\\eta$): $\\dot w = w^{N-1}(\\lambda - w^N)$, "
+                                 "$w(0) = \\alpha$, $0 < \\alpha^N < \\theta\\lambda$, $0 < \\theta < 1$.")])
     d.step("End-to-end value $x = w^N$: $\\dot x = N w^{N-1}\\dot w = N w^{2N-2}(\\lambda - w^N) = N x^{2-2/N}(\\lambda - x)$.")
     d.prove_zero("$Nw^{N-1}\\cdot w^{N-1}(\\lambda - w^N) = N(w^N)^{2-2/N}(\\lambda - w^N)$",
                  sp.simplify(N * w ** (N - 1) * w ** (N - 1) * (lam - w**N)
@@ -202,9 +202,10 @@ def switch_on_bounds() -> Derivation:
         source="Chou, Gieshoff, Maly & Rauhut (switch-on times); this project's bounds",
         references=("chou2020",),
         title="Two-sided bounds on the discrete switch-on iteration $K_\\theta = \\min\\{k: w_k^N \\ge \\theta\\lambda\\}$",
-        assumptions=["$N \\ge 2$, $\\lambda > 0$, $0 < \\theta < 1$, $0 < \\alpha < w_\\theta = (\\theta\\lambda)^{1/N}$, "
-                     "any $\\eta > 0$ (no step-size condition is needed up to $K_\\theta$; $\\eta \\le 1/(N\\lambda^{2-2/N})$ "
-                     "is needed only to keep $x_k$ above $\\theta\\lambda$ afterwards)."])
+        assumptions=[("$N \\ge 2$, $\\lambda > 0$, $0 < \\theta < 1$, $0 < \\alpha < w_\\theta = (\\theta\\lambda)^{1/N}$, "
+                      "any $\\eta > 0$ (no step-size condition is needed up to $K_\\theta$; "
+                      "$\\eta \\le 1/(N\\lambda^{2-2/N})$ is needed only to keep $x_k$ above $\\theta\\lambda$ "
+                      "afterwards).")])
     d.step("Notation: $h(u) = u^{N-1}(\\lambda - u^N)$, $F(w) = \\int_\\alpha^w du/h(u)$ (so $T_\\theta = F(w_\\theta)$), "
            "$w_{k+1} - w_k = \\eta h(w_k)$. For $k < K$: $w_k < w_\\theta < \\lambda^{1/N}$, so $h(w_k) > 0$ and the "
            "iterates increase; $K$ is finite since each step adds at least $\\eta h(\\alpha) > 0$ until $w_\\theta$.")

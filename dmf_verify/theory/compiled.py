@@ -43,7 +43,6 @@ from pathlib import Path
 
 from dmf_verify.errors import UndefinedError
 
-
 # --- exported formulas, cached -----------------------------------------------------------------------
 _NOT_DERIVATIONS = {"compiled.py", "render.py", "textmath.py", "references.py", "__init__.py"}
 
@@ -70,7 +69,7 @@ def _cache_dir() -> Path | None:
     return base / "formulas"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def formulas(name: str) -> dict:
     """The formulas of derivation ``name`` (a key of :data:`dmf_verify.theory.catalog.DERIVATIONS`).
 
@@ -143,7 +142,7 @@ def _arb_namespace():
             "cos": lambda x: flint.arb(x).cos(), "fabs": abs, "sign": lambda x: flint.arb(x).sgn()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def function(name: str, key: str, backend: str = "numpy"):
     """``sympy.lambdify`` of a formula for ``backend`` in ("numpy", "mpmath", "arb")."""
     import sympy as sp

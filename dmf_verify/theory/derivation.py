@@ -122,7 +122,7 @@ class Derivation:
         """``lhs = rhs`` as an unevaluated sympy equation (matrices allowed on either side)."""
         return sp.Eq(sp.sympify(lhs), sp.sympify(rhs), evaluate=False)
 
-    def step(self, text: str, expr=None) -> "Derivation":
+    def step(self, text: str, expr=None) -> Derivation:
         _check_display(expr, f"step {len(self.steps) + 1} of {self.title!r}")
         self.steps.append(Step(text, expr))
         return self

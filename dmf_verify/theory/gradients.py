@@ -44,14 +44,14 @@ def factor_gradients() -> Derivation:
         source="Arora et al. 2019, Section 2 (gradient flow on the factors); Chou, Gieshoff, Maly & Rauhut "
                "(the estimation loss)",
         references=("arora2019", "chou2020"),
-        assumptions=["$\\phi(W_1, \\ldots, W_N) = \\ell(W_N\\cdots W_1)$ with a quadratic loss "
-                     "$\\ell(W) = c\\,\\|A\\,\\mathrm{vec}(W) - y\\|^2$ (sensing, completion, estimation)."],
+        assumptions=[("$\\phi(W_1, \\ldots, W_N) = \\ell(W_N\\cdots W_1)$ with a quadratic loss "
+                     "$\\ell(W) = c\\,\\|A\\,\\mathrm{vec}(W) - y\\|^2$ (sensing, completion, estimation).")],
         scope=(f"Matrix calculus with symbolic widths for $N = 1, \\ldots, {MAX_DEPTH}$ and symbolic $m$, $n$; "
                "checked entrywise against derivatives of the explicit scalar for $N = 3$ ($W_1$: $3\\times2$, "
                "$W_2$: $2\\times3$, $W_3$: $2\\times2$) and $m = 2$, $n = 3$."),
     )
     n, m = sp.symbols("n m", integer=True, positive=True)
-    w, v = sp.MatrixSymbol("w", n, 1), sp.MatrixSymbol("v", n, 1)
+    w = sp.MatrixSymbol("w", n, 1)
     A, y, c = sp.MatrixSymbol("A", m, n), sp.MatrixSymbol("y", m, 1), sp.Symbol("c", positive=True)
     value = c * (A * w - y).T * (A * w - y)
     grad = sp.diff(value, w)
@@ -87,7 +87,7 @@ def factor_gradients() -> Derivation:
             lam3 = sp.lambdify((*Ws, G), list(grads), "sympy")
             got = lam3(*We, Ge)
             for j in range(3):
-                want = sp.Matrix(*shapes[j], lambda i, k, j=j: sp.diff(phi_e, We[j][i, k]))
+                want = sp.Matrix(*shapes[j], lambda i, k, j=j, phi_e=phi_e, We=We: sp.diff(phi_e, We[j][i, k]))
                 d.prove_zero(f"$N = 3$: $\\partial\\phi/\\partial W_{j + 1}$ agrees with the entrywise derivatives",
                              (sp.Matrix(got[j]) - want).applyfunc(sp.expand), method="expand")
     d.step("Chain rule: with $G = \\nabla\\ell(W)$ held fixed, $\\partial\\phi/\\partial W_j$ is the derivative of "

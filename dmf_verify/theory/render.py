@@ -51,7 +51,7 @@ def _width(tex: str) -> int:
     t = re.sub(r"\\(left|right|big|Big|bigg|Bigg)\b", "", tex)
     t = re.sub(r"\\begin\{matrix\}(.*?)\\end\{matrix\}",
                lambda m: "M" * max(sum(max(len(c), 1) + 2 for c in row.split("&")) for row in m.group(1).split(r"\\")),
-               t, flags=re.S)
+               t, flags=re.DOTALL)
     for _ in range(4):
         t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: "F" * max(len(m.group(1)), len(m.group(2))), t)
     t = re.sub(r"[_^]\{([^{}]*)\}", lambda m: "s" * max(1, len(m.group(1)) // 2), t)
@@ -76,7 +76,7 @@ def _split_sum(expr) -> list[str]:
 
 
 def _latex_row(expr) -> str:
-    if isinstance(expr, sp.Equality) or isinstance(expr, sp.core.relational.Relational):
+    if isinstance(expr, sp.core.relational.Relational):
         rel = {"==": "=", "<": "<", "<=": r"\le", ">": ">", ">=": r"\ge", "!=": r"\ne"}[expr.rel_op]
         lhs, rhs = sp.latex(expr.lhs), sp.latex(expr.rhs)
         if _width(lhs) + _width(rhs) > DISPLAY_WIDTH and isinstance(expr.rhs, sp.Add):
@@ -190,8 +190,8 @@ def derivation_text(d: Derivation) -> str:
     if d.scope:
         out += ["", _wrap("Scope: " + latex_to_text(d.scope))]
     if d.checks:
-        out += ["", "Exact checks (proved by sympy with the method named; expand/cancel/simplify: the difference of "
-                    "the two sides reduces to 0):"]
+        out += ["", ("Exact checks (proved by sympy with the method named; expand/cancel/simplify: the difference "
+                     "of the two sides reduces to 0):")]
         for name, ok in d.checks.items():
             method = d.check_methods.get(name, "simplify")
             out.append(_wrap(f"[{'ok' if ok else 'FAILS'}] {latex_to_text(name)} ({method})", "  ")

@@ -56,9 +56,9 @@ def gd_error_expansion() -> Derivation:
         source="Arora et al. 2019, Section 3 (gradient flow as the limit of gradient descent with small step); "
                "Hairer, N\u00f8rsett & Wanner, Theorem II.8.1 and Section II.9",
         references=("arora2019", "hairer1993"),
-        assumptions=["$f$ smooth; simultaneous gradient descent $W_j \\leftarrow W_j - \\eta G_j(W)$ is the explicit "
+        assumptions=[("$f$ smooth; simultaneous gradient descent $W_j \\leftarrow W_j - \\eta G_j(W)$ is the explicit "
                      "Euler method $y_{n+1} = y_n + \\eta f(y_n)$ for the factor-level flow $\\dot y = f(y) = "
-                     "-\\nabla\\phi(y)$, with $t_n = n\\eta$."],
+                     "-\\nabla\\phi(y)$, with $t_n = n\\eta$.")],
         scope=("Scalar autonomous $f$ for the expansion (the vector case is identical, with $f'$ the Jacobian); two "
                "scalar blocks for the sequential update; Richardson weights for levels $L = 1, \\ldots, "
                f"{MAX_LEVEL}$ exactly."),

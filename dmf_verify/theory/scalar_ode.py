@@ -144,9 +144,9 @@ def sign_preservation() -> Derivation:
         "Theorem 3 with Lemma 4: singular values keep their sign for $N \\ge 2$",
         source="Arora et al. 2019, discussion after Theorem 3 (with Lemma 4)",
         references=("arora2019",),
-        assumptions=["Theorem 3: $\\dot\\sigma_r = g(t)(\\sigma_r^2)^{1-1/N}$ with $g(t) = -N\\langle\\nabla\\ell(W(t)), "
+        assumptions=[("Theorem 3: $\\dot\\sigma_r = g(t)(\\sigma_r^2)^{1-1/N}$ with $g(t) = -N\\langle\\nabla\\ell(W(t)), "
                      "u_r(t)v_r(t)^\\top\\rangle$ continuous, i.e. Lemma 4's ODE; $\\sigma_r(0) \\ne 0$, "
-                     "$s = \\mathrm{sign}\\,\\sigma_r(0)$, $m = |\\sigma_r(0)|$."],
+                     "$s = \\mathrm{sign}\\,\\sigma_r(0)$, $m = |\\sigma_r(0)|$.")],
         scope="Symbolic $N$; the sign facts are sympy's assumption system applied to the computed solutions.",
     )
     x2 = l4.formulas["solution_n2"].expr.subs(sp.exp(s_ * Gs), E)
@@ -190,7 +190,7 @@ def eq11() -> Derivation:
                      "$b = \\sigma_{r'}(0)$.")],
         scope="Symbolic $N$ (with $N = 1$ and $N = 2$ separately); verified by substitution into eq. 10.",
     )
-    rate = lambda s, n: -n * (s**2) ** (1 - 1 / n) * P  # noqa: E731  (eq. 7 with projection P)
+    rate = lambda s, n: -n * (s**2) ** (1 - 1 / n) * P
     d.step("Eq. 7 for the two singular values, with projections $\\alpha P(t)$ and $P(t)$:",
            [d.equation(sp.Derivative(sp.Symbol("sigma_r"), t), alpha * rate(sp.Symbol("sigma_r"), N)),
             d.equation(sp.Derivative(sp.Symbol("sigma_rp"), t), rate(sp.Symbol("sigma_rp"), N))])

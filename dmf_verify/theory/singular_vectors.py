@@ -150,7 +150,7 @@ def lemma2() -> Derivation:
     sg1, sg2 = sp.symbols("sigma_1 sigma_2", positive=True)
     to_sigma = {a1: sg1 ** (2 / N), a2: sg2 ** (2 / N)}
     gs = (g[0, 0], g[0, 1], g[1, 0], g[1, 1])
-    conv = lambda e: sp.factor(sp.cancel(sp.powsimp(sp.powdenest(e.subs(to_sigma), force=True), force=True)))  # noqa: E731
+    conv = lambda e: sp.factor(sp.cancel(sp.powsimp(sp.powdenest(e.subs(to_sigma), force=True), force=True)))
     d.formula("rotation_u", (N, sg1, sg2, *gs), conv(sol[a]),
               "(U^T U')_21 of the pair (sigma_1, sigma_2) with G_hat = U^T G V entries g_11, g_12, g_21, g_22")
     d.formula("rotation_v", (N, sg1, sg2, *gs), conv(sol[b]), "(V^T V')_21 of the pair")
@@ -173,8 +173,8 @@ def corollary1() -> Derivation:
         "Corollary 1: stationary singular vectors align with the gradient",
         source="Arora et al. 2019, Corollary 1 (from Lemma 2)",
         references=("arora2019",),
-        assumptions=["The setting and frame of Lemma 2 ($k = 2$, $d = 3 > d' = 2$, distinct positive "
-                     "$\\sigma_r$), and $\\dot U = 0$, $\\dot V = 0$ at the time considered."],
+        assumptions=[("The setting and frame of Lemma 2 ($k = 2$, $d = 3 > d' = 2$, distinct positive "
+                     "$\\sigma_r$), and $\\dot U = 0$, $\\dot V = 0$ at the time considered.")],
         scope="As in Lemma 2: the frame computation with $k = 2$; larger $k$ decouples into pairs.",
     )
     eqs = [sp.Eq(sol[a], 0), sp.Eq(sol[b], 0)]

@@ -143,8 +143,8 @@ def spectral_flow() -> Derivation:
         "The spectral flow: $(\\sigma, U, V)$ driven by Theorem 3 and Lemma 2 reproduces the end-to-end flow",
         source="Arora et al. 2019, Theorem 3 (eq. 7), Lemma 2 (eqs. 8-9) and Lemma 3",
         references=("arora2019", "arora2018"),
-        assumptions=["Balanced gradient flow, distinct positive singular values (Lemma 2's setting); the frame "
-                     "$U = [e_1\\ e_2]$, $V = I_2$ of Lemma 2's derivation ($d = 3 > d' = 2$)."],
+        assumptions=[("Balanced gradient flow, distinct positive singular values (Lemma 2's setting); the frame "
+                     "$U = [e_1\\ e_2]$, $V = I_2$ of Lemma 2's derivation ($d = 3 > d' = 2$).")],
         scope=("Checked in the frame of Lemma 2's derivation ($k = 2$, $d = 3$, symbolic depth $N$); by the "
                "orthogonal equivariance of Lemma 3 and eqs. 7-9 the identity holds in every frame. The "
                "$(r, r')$ entries of $U^\\top\\dot U$, $V^\\top\\dot V$ involve only $\\sigma_r, \\sigma_{r'}$ "

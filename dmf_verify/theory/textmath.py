@@ -113,7 +113,7 @@ def _math(s: str) -> str:
                 num, i = _group(s, i)
                 den, i = _group(s, i)
                 num, den = _math(num), _math(den)
-                wrap = lambda x: x if re.fullmatch(r"[\w.′ᵀ⁻¹²³⁰-⁹]+", x) else f"({x})"  # noqa: E731
+                wrap = lambda x: x if re.fullmatch(r"[\w.′ᵀ⁻¹²³⁰-⁹]+", x) else f"({x})"
                 out.append(f"{wrap(num)}/{wrap(den)}")
             elif name == "sqrt":
                 arg, i = _group(s, i)

@@ -18,9 +18,9 @@ MUTANTS = [
            replace="        x2 = mpmath.mpf(float(y[0] * y[0]))\n",
            targets=("arora2019.lemma4",),
            description="a float64 value leaks into the mp right-hand side of Lemma 4 (must fail fast, not hang)"),
-    Mutant(id="integrators.gbs_weights_wrong", kind="wrong-constant", file="dmf_verify/numerics/integrators/gbs.py",
-           find="weights = [[None] + [1 / (A.num(seq[j] * seq[j]) / (seq[j - l] * seq[j - l]) - 1)",
-           replace="weights = [[None] + [1 / (A.num(seq[j]) / seq[j - l] - 1)",
+    Mutant(id="integrators.gbs_output_rounded", kind="precision-loss", file="dmf_verify/numerics/integrators/gbs.py",
+           find="            out_y.append(list(y))\n",
+           replace="            out_y.append([A.num(mpmath.nstr(A.to_mpf(v), 20)) for v in y])\n",
            targets=("arora2019.lemma4", "arora2019.eq11"),
-           description="Aitken-Neville weights for an odd-power expansion (the midpoint rule's is even)"),
+           description="the mp integrator's output silently rounded to 20 digits"),
 ]

@@ -75,7 +75,7 @@ class Solution:
     def nfev(self) -> int:
         return int(self.stats.get("nfev", 0))
 
-    def raise_for_status(self) -> "Solution":
+    def raise_for_status(self) -> Solution:
         """Return ``self`` when the run succeeded, else raise the matching error with ``t=t_final``.
 
         BLOWUP raises :class:`BlowUpError`, NONFINITE :class:`NonFiniteDerivativeError`, STALLED

@@ -150,7 +150,7 @@ def solve(rhs: Callable[[float, np.ndarray], np.ndarray], y0, t_eval, *, t0: flo
     out_t: list[float] = []
     out_y: list[np.ndarray] = []
     norm0 = float(np.linalg.norm(y0))
-    settings = dict(method=method, rtol=rtol, atol=atol)
+    settings = {"method": method, "rtol": rtol, "atol": atol}
     start = time.monotonic()
     state = {"t": t0, "y": y0, "steps": 0, "rejected": 0}
 
@@ -227,7 +227,7 @@ def solve(rhs: Callable[[float, np.ndarray], np.ndarray], y0, t_eval, *, t0: flo
         dense = None
         if max_norm is not None and np.linalg.norm(y_new) >= max_norm > np.linalg.norm(state["y"]):
             dense = solver.dense_output()
-            te = _locate(lambda s: float(np.linalg.norm(dense(s))) - max_norm, t_old, t_new)
+            te = _locate(lambda s, dense=dense: float(np.linalg.norm(dense(s))) - max_norm, t_old, t_new)
             while i < ts.size and ts[i] <= te:
                 out_t.append(float(ts[i]))
                 out_y.append(dense(ts[i]).copy())
