@@ -11,10 +11,10 @@ cancels eta^1 .. eta^j: column j converges with order j + 1 (the weights are der
 its errors against a reference. Values may be numpy arrays (float64) or lists of mpf.
 
 >>> import numpy as np
->>> vals = [np.exp(0.5 / 2**i) for i in range(5)]       # A(h) = e^h, limit 1 as h -> 0
+>>> vals = [np.exp(0.5 / 2**i) for i in range(7)]       # A(h) = e^h, limit 1 as h -> 0
 >>> tab = tableau(vals)
->>> bool(abs(tab[4][4] - 1) < 1e-9), bool(abs(tab[4][0] - 1) > 1e-2)
-(True, True)
+>>> f"{abs(tab[6][0] - 1):.1e}", f"{abs(tab[6][6] - 1):.1e}"  # plain values vs 6 levels of extrapolation
+('7.8e-03', '8.4e-13')
 """
 
 from __future__ import annotations

@@ -47,6 +47,5 @@ CLAIM = Claim(
                      "~C2 eta/(2 C1 ln 2); the measured order sequence halves its deviation each halving "
                      "(first-order behaviour), ending <= 0.0052 over seeds 0-3, 12345; 0.05 leaves ~10x",
     control_description="claim second-order convergence (order 2)",
-    derive=lambda: __import__("dmf_verify.theory.richardson", fromlist=["gd_error_expansion"]).gd_error_expansion(),
     notes="depths 1-4, T=1, eta = 1e-2 ... 1.25e-3; flow reference DOP853 at rtol=1e-12",
 )
