@@ -59,7 +59,16 @@ class IntegrationError(DMFError):
 
 
 class BlowUpError(IntegrationError):
-    """A solution was requested past its finite blow-up time."""
+    """A solution was requested past its finite blow-up time, or an integration found it growing without bound."""
+
+
+class NonFiniteDerivativeError(IntegrationError, NonFiniteError):
+    """The right-hand side of an ODE returned NaN or infinity at a finite state (``t``: the last time reached)."""
+
+
+class StalledError(IntegrationError):
+    """An integrator cannot meet its tolerance at any step size: its error estimate sits on a noise floor
+    (in the mpmath integrator, typically a float64 value leaking into the right-hand side)."""
 
 
 class UndefinedError(DMFError):
@@ -84,6 +93,8 @@ __all__ = [
     "DivergenceError",
     "IntegrationError",
     "BlowUpError",
+    "NonFiniteDerivativeError",
+    "StalledError",
     "UndefinedError",
     "SolverError",
 ]

@@ -138,4 +138,4 @@ def test_flow_stops_at_norm_bound():
     # norm bound must stop the run and say so.
     loss = FrobeniusLoss(np.array([[100.0]]))
     sol = integrate_factor_flow(loss, [np.array([[1.0]])] * 3, [0.0, 50.0], max_norm=3.0)
-    assert sol.status == "stopped"
+    assert sol.status == "event"

@@ -51,7 +51,7 @@ def test_lemma4_mp_vs_closed_form_25_digits(n, x0, s, g):
     T = so.blowup_time(x0, n, g, t_max=1.0)
     t_end = f"{min(0.4, 0.7 * T):.6f}"
     res = integrate(so.rhs_mp(n, g), [x0], [t_end], digits=30)  # 40-digit working precision
-    assert res.dps == 40
+    assert res.stats["dps"] == 40
     assert _rel(res.y[-1][0], so.solution_mp(t_end, x0, n, g, dps=60)) < 1e-25
     assert (res.y[-1][0] > 0) == (x0[0] != "-")
 
@@ -141,7 +141,7 @@ def test_gmpy2_arithmetic_matches_mpmath():
     tgt, y0 = ["1.5", "0.7"], ["0.3", "0.5", "0.4", "0.35", "0.45", "0.5"]
     a = integrate(diagonal_flow_rhs(3, tgt), y0, ["0.5", "1"], digits=30)
     b = integrate(diagonal_flow_rhs(3, tgt, backend="gmpy2"), y0, ["0.5", "1"], digits=30, arithmetic="gmpy2")
-    assert b.details["arithmetic"] == "gmpy2"
+    assert b.stats["arithmetic"] == "gmpy2"
     for ra, rb in zip(a.y, b.y):
         for u, v in zip(ra, rb):
             assert isinstance(v, mpmath.mpf) and _rel(u, v) < 1e-30

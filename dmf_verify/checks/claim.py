@@ -286,6 +286,9 @@ class Claim:
     ``tolerance_reason`` says where the tolerance comes from (precision, step size or a
     measured convergence order) and quotes the measured figures; it is shown by
     ``dmf-verify list --verbose`` and the report. ``slow`` claims run only with ``--slow``.
+    ``formula`` names the derivation(s) the claim's formula comes from (``derivation:formula`` keys of
+    :mod:`dmf_verify.theory.compiled`, and the hand-written code checked against them); it is copied
+    into every result's details.
     """
 
     id: str
@@ -300,6 +303,7 @@ class Claim:
     slow: bool = False
     notes: str = ""
     default_seed: int = 0
+    formula: str = ""
 
     def __post_init__(self):
         if not isinstance(self.tolerance, (int, float)) or not math.isfinite(self.tolerance) or self.tolerance < 0:
@@ -335,8 +339,11 @@ class Claim:
                                                   f"{self.tolerance:.1e}")
         else:
             status, msg = Status.PASS, ""
+        details = _details(m)
+        if self.formula:
+            details.setdefault("formula", self.formula)
         return CheckResult(self.id, status, _finite_or_none(error), self.tolerance, _finite_or_none(control_error),
-                           seconds, seed, _details(m), _details(c), msg, versions(),
+                           seconds, seed, details, _details(c), msg, versions(),
                            cases=_cases(m), control_cases=_cases(c))
 
 

@@ -1,76 +1,58 @@
 """Gradient-flow integration: factor level, end-to-end (Lemma 3), with scipy's DOP853.
 
-Only the requested times are stored (``t_eval``); the integrator's internal steps are not.
+The integration itself is :func:`dmf_verify.numerics.integrators.scipy_ode.solve`; this module
+builds the right-hand sides. Only the requested times are stored (``t_eval``); the integrator's
+internal steps are not. Results are :class:`FlowResult` objects, a
+:class:`~dmf_verify.numerics.integrators.Solution` with the product matrices (and factors) at the
+requested times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
-from dmf_verify.errors import IntegrationError, InvalidArgument
+from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.numerics.integrators._solution import Solution, Status
+from dmf_verify.numerics.integrators.scipy_ode import check_times, solve
 from dmf_verify.numerics.model import _check_loss_shape, factor_gradients_from, require_balanced
-from dmf_verify.numerics.validation import as_finite_array, as_matrix, check_depth, check_factors
+from dmf_verify.numerics.validation import as_matrix, check_depth, check_factors
 
 
 @dataclass
-class FlowResult:
-    """Solution at the requested times.
+class FlowResult(Solution):
+    """A :class:`Solution` of a matrix flow at the requested times.
 
-    ``status`` is ``"success"`` or ``"stopped"`` (the norm bound ``max_norm`` was hit at time
-    ``t[-1]``). ``products[i]`` is W(t[i]); ``factors[i]`` the factors (factor flow only).
+    ``status`` is ``Status.SUCCESSFUL``, or ``Status.EVENT`` when the norm bound ``max_norm`` was
+    hit (at ``t_final``; ``t`` then holds the requested times before it). ``products[i]`` is
+    W(t[i]); ``factors[i]`` the factors (factor flow only).
     """
 
-    status: str
-    t: np.ndarray
-    products: np.ndarray
-    factors: list[list[np.ndarray]] | None
-    nfev: int
-    rtol: float
-    atol: float
-    method: str
-    message: str = ""
+    products: Any = None
+    factors: list[list[np.ndarray]] | None = None
 
 
 def _check_times(t_eval) -> np.ndarray:
-    t = as_finite_array(t_eval, "t_eval").reshape(-1)
-    if t.size == 0:
-        raise InvalidArgument("t_eval must hold at least one time")
-    if t[0] < 0 or np.any(np.diff(t) <= 0):
-        raise InvalidArgument("t_eval must be non-negative and strictly increasing")
-    return t
+    return check_times(t_eval, 0.0)
 
 
 def solve_flow(rhs: Callable[[float, np.ndarray], np.ndarray], y0: np.ndarray, t_eval, *,
                rtol: float = 1e-10, atol: float = 1e-12, method: str = "DOP853",
                max_norm: float | None = None) -> tuple[np.ndarray, np.ndarray, int, str, str]:
-    """Integrate y' = rhs(t, y) from t = 0, returning (t, Y[len(t), n], nfev, status, message).
-
-    With ``max_norm`` a terminal event stops the run when ||y|| reaches it (status "stopped").
+    """Compatibility wrapper around :func:`~dmf_verify.numerics.integrators.scipy_ode.solve`:
+    (t, Y[len(t), n], nfev, status, message) with status ``"success"`` or ``"stopped"`` (the norm
+    bound was hit); failures raise the integrator's errors. New code calls ``solve`` directly.
     """
-    t = _check_times(t_eval)
-    if not (rtol > 0 and atol > 0):
-        raise InvalidArgument(f"rtol and atol must be > 0, got {rtol}, {atol}")
-    events = None
-    if max_norm is not None:
-        def hit(_t, y):
-            return np.linalg.norm(y) - max_norm
-        hit.terminal = True
-        events = [hit]
-    span = (0.0, float(t[-1]))
-    if t[-1] == 0:
-        return t, y0[None, :].copy(), 0, "success", "no time to integrate"
-    sol = solve_ivp(rhs, span, y0, method=method, t_eval=t, rtol=rtol, atol=atol, events=events)
-    if sol.status == -1:
-        raise IntegrationError(f"{method} failed at t = {sol.t[-1] if sol.t.size else 0.0:g}: {sol.message}",
-                               t=float(sol.t[-1]) if sol.t.size else 0.0)
-    if not np.all(np.isfinite(sol.y)):
-        raise IntegrationError(f"{method} produced non-finite values (blow-up?)")
-    status = "stopped" if sol.status == 1 else "success"
-    return sol.t, sol.y.T, int(sol.nfev), status, sol.message
+    sol = solve(rhs, y0, t_eval, rtol=rtol, atol=atol, method=method, max_norm=max_norm)
+    return sol.t, sol.y, sol.nfev, "stopped" if sol.status is Status.EVENT else "success", sol.message
+
+
+def _flow_result(sol: Solution, products, factors) -> FlowResult:
+    return FlowResult(sol.status, sol.t, sol.y, sol.t_final, sol.method, sol.rtol, sol.atol, sol.stats,
+                      sol.message, sol.y_final, products=products, factors=factors)
 
 
 def _pack(fs: Sequence[np.ndarray]) -> np.ndarray:
@@ -100,9 +82,7 @@ def integrate_factor_flow(loss, factors: Sequence[np.ndarray], t_eval, *, rtol: 
     from dmf_verify.numerics.model import _product
 
     _check_loss_shape(loss, _product(fs))
-    rates = np.ones(len(fs)) if layer_rates is None else np.asarray(layer_rates, dtype=float)
-    if rates.shape != (len(fs),):
-        raise InvalidArgument(f"layer_rates must have {len(fs)} entries, got {rates.shape}")
+    rates = np.ones(len(fs)) if layer_rates is None else _check_rates(layer_rates, len(fs))
 
     def rhs(_t, y):
         cur = _unpack(y, shapes)
@@ -110,11 +90,22 @@ def integrate_factor_flow(loss, factors: Sequence[np.ndarray], t_eval, *, rtol: 
         grads = factor_gradients_from(cur, loss.gradient(w))
         return -np.concatenate([r * g.ravel() for r, g in zip(rates, grads)])
 
-    t, ys, nfev, status, msg = solve_flow(rhs, _pack(fs), t_eval, rtol=rtol, atol=atol,
-                                          method=method, max_norm=max_norm)
-    states = [_unpack(y.copy(), shapes) for y in ys]
-    prods = np.stack([_product(s) for s in states])
-    return FlowResult(status, t, prods, states, nfev, rtol, atol, method, msg)
+    sol = solve(rhs, _pack(fs), t_eval, rtol=rtol, atol=atol, method=method, max_norm=max_norm)
+    states = [_unpack(y.copy(), shapes) for y in sol.y]
+    prods = np.stack([_product(s) for s in states]) if states else np.empty((0, *_product(fs).shape))
+    return _flow_result(sol, prods, states)
+
+
+def _check_rates(layer_rates, n: int) -> np.ndarray:
+    try:
+        rates = np.asarray(layer_rates, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"layer_rates must be {n} real numbers, got {layer_rates!r}") from None
+    if rates.shape != (n,):
+        raise InvalidArgument(f"layer_rates must have {n} entries (one per factor), got shape {rates.shape}")
+    if not np.all(np.isfinite(rates)):
+        raise NonFiniteError(f"layer_rates must be finite, got {list(rates)}")
+    return rates
 
 
 def default_exponents(j: int, depth: int) -> tuple[float, float]:
@@ -127,7 +118,19 @@ def end_to_end_velocity(w: np.ndarray, grad: np.ndarray, depth: int, *,
     """-sum_j (W W^T)^a_j grad (W^T W)^b_j with (a_j, b_j) = exponents(j, N) (Lemma 3).
 
     Powers come from one compact SVD of W; a zero exponent is the full identity.
+
+    >>> end_to_end_velocity(np.diag([4.0, 1.0]), np.eye(2), 2).round(12)  # -(sqrt(WW^T) + sqrt(W^TW)) G
+    array([[-8.,  0.],
+           [ 0., -2.]])
     """
+    w = as_matrix(w, "W")
+    g = as_matrix(grad, "gradient")
+    if g.shape != w.shape:
+        raise ShapeError(f"gradient has shape {g.shape} but W has shape {w.shape}")
+    return _velocity(w, g, check_depth(depth), exponents)
+
+
+def _velocity(w, grad, depth, exponents):
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     v = vt.T
     out = np.zeros_like(grad)
@@ -155,11 +158,10 @@ def integrate_end_to_end_flow(loss, w0, depth: int, t_eval, *, rtol: float = 1e-
 
     def rhs(_t, y):
         w = y.reshape(shape)
-        return end_to_end_velocity(w, loss.gradient(w), n, exponents=exponents).ravel()
+        return _velocity(w, loss.gradient(w), n, exponents).ravel()
 
-    t, ys, nfev, status, msg = solve_flow(rhs, w0.ravel(), t_eval, rtol=rtol, atol=atol,
-                                          method=method, max_norm=max_norm)
-    return FlowResult(status, t, ys.reshape(-1, *shape), None, nfev, rtol, atol, method, msg)
+    sol = solve(rhs, w0.ravel(), t_eval, rtol=rtol, atol=atol, method=method, max_norm=max_norm)
+    return _flow_result(sol, sol.y.reshape(-1, *shape), None)
 
 
 def integrate_end_to_end_from_factors(loss, factors: Sequence[np.ndarray], t_eval, *,

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 from mpmath import mp
-from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
 from dmf_verify.errors import BlowUpError, IntegrationError, InvalidArgument, NonFiniteError
+from dmf_verify.numerics.integrators._solution import Status
+from dmf_verify.numerics.integrators.scipy_ode import solve
 from dmf_verify.numerics.validation import check_depth
 
 KINDS = ("constant", "affine", "cosine")
@@ -280,10 +281,12 @@ def integrate_dop853(t_eval, x0, depth, g, *, rtol: float = 1e-13, atol: float =
                           f"T = {T:.17g} (N = {n}, x(0) = {x!r}, {g})", t=T)
     if ts.size == 0 or float(ts[-1]) == 0.0:
         return np.full(ts.shape, x)
-    sol = solve_ivp(rhs(n, g), (0.0, float(ts[-1])), [x], method="DOP853", t_eval=ts, rtol=rtol, atol=atol)
-    if sol.status != 0 or not np.all(np.isfinite(sol.y)):
-        raise IntegrationError(f"DOP853 failed: {sol.message}", t=float(sol.t[-1]) if sol.t.size else 0.0)
-    return sol.y[0]
+    order = np.argsort(ts, kind="stable")
+    uniq, inverse = np.unique(ts[order], return_inverse=True)
+    sol = solve(rhs(n, g), [x], uniq, rtol=rtol, atol=atol)   # raises with the failure time
+    out = np.empty(ts.shape)
+    out[order] = sol.y[inverse, 0]
+    return out
 
 
 @dataclass
@@ -322,15 +325,12 @@ def blowup_time_dop853(x0, depth, g, *, t_max: float = 1e4, threshold: float | N
     if not (threshold > abs(x) and math.isfinite(threshold)):
         raise InvalidArgument(f"threshold must be finite and > |x(0)| = {abs(x)}, got {threshold}")
 
-    def hit(_t, y):
-        return abs(y[0]) - threshold
-    hit.terminal = True
-    sol = solve_ivp(rhs(n, g), (0.0, t_max), [x], method="DOP853", events=[hit], rtol=rtol, atol=1e-300)
-    if sol.status != 1 or not sol.t_events[0].size:
-        raise IntegrationError(f"no blow-up before t_max = {t_max} ({sol.message})",
-                               t=float(sol.t[-1]) if sol.t.size else 0.0)
-    te = float(sol.t_events[0][0])
-    xe = abs(float(sol.y_events[0][0][0]))
+    sol = solve(rhs(n, g), [x], [float(t_max)], rtol=rtol, atol=1e-300, max_norm=threshold)
+    if sol.status is not Status.EVENT:
+        raise IntegrationError(f"no blow-up before t_max = {t_max} (|x| stayed below {threshold:.3e})",
+                               t=float(sol.t_final))
+    te = float(sol.t_final)
+    xe = abs(float(sol.y_final[0]))
     ge = abs(float(g.g(te)))
     tail = xe ** (-p) / (p * ge) if ge > 0 else math.inf
     return BlowUpEstimate(te, tail, te + tail, threshold, int(sol.nfev))
@@ -338,8 +338,14 @@ def blowup_time_dop853(x0, depth, g, *, t_max: float = 1e4, threshold: float | N
 
 # --- mpmath versions (used by the high-precision checks) ----------------------------------------
 def solution_mp(t, x0, depth, g, *, dps: int = 40):
-    """Closed-form x(t) as an mpf computed at ``dps`` digits (no check for blow-up: see solution)."""
+    """Closed-form x(t) as an mpf computed at ``dps`` digits (BlowUpError at or past the blow-up).
+
+    >>> mpmath.nstr(solution_mp("0.5", "0.5", 2, constant("1"), dps=30), 20)   # 0.5 e^0.5
+    '0.82436063535006407342'
+    """
     _, n = check_problem(x0, depth)
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 5 <= dps <= 10_000:
+        raise InvalidArgument(f"dps must be an integer in [5, 10000], got {dps!r}")
     g = as_forcing(g)
     with mp.workdps(dps):
         t = mpmath.mpf(t)

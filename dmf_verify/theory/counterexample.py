@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from dmf_verify.theory.derivation import Derivation
+from dmf_verify.theory.derivation import Derivation, Label
 
 __all__ = [
     "interval_certificate",
@@ -99,12 +99,16 @@ def _inner(a: sp.Matrix, w: sp.Matrix):
 
 def proposition1(d: int = 4) -> Derivation:
     """The whole argument with exact sympy checks (construction in dimension ``d``)."""
-    eps = sp.Symbol("varepsilon", real=True)
+    eps = sp.Symbol("epsilon", real=True)
     t = sp.Symbol("t", real=True)
     q, r, s = sp.symbols("q r s", positive=True)
     p = sp.Symbol("p", positive=True)
     der = Derivation(
         "Proposition 1: the minimum nuclear norm PSD solution is not a local minimizer of any Schatten-$p$ quasi-norm",
+        source="Arora et al. 2019, Proposition 1 (proof in Appendix B.2)",
+        references=("arora2019", "gunasekar2017"),
+        scope=(f"The matrices are explicit for $d = {d}$ (the construction is the same for every $d \\ge 3$); the "
+               "Schatten inequality is proved for symbolic $0 < p < 1$ and $0 < \\varepsilon \\le 1$."),
         assumptions=[(f"Dimension $d = {d}$ for the explicit matrices (the argument holds for every $d \\geq 3$); "
                      "$0 < p < 1$ written as $p = 1/(1+q)$, $q > 0$; for $0 < \\varepsilon < 1$, "
                      "$b = 1 - \\varepsilon > 0$ and $r = 2\\varepsilon/(1-\\varepsilon) > 0$.")],
@@ -118,29 +122,29 @@ def proposition1(d: int = 4) -> Derivation:
     for i in range(len(a)):
         for j in range(len(a)):
             comm += (a[i] * a[j] - a[j] * a[i]).applyfunc(sp.Abs)
-    der.prove_zero("the A_i commute pairwise", comm, method="expand")
+    der.prove_zero("the $A_i$ commute pairwise, $A_iA_j = A_jA_i$", comm, method="expand")
     stack = sp.Matrix([[ai[k, k] for k in range(d)] for ai in a])
-    der.checks["the A_i are linearly independent (rank d-1)"] = stack.rank() == d - 1
+    der.record("the $A_i$ are linearly independent (rank $d - 1$)", stack.rank() == d - 1, method="rank")
     ws = sp.diag(*([1, 1] + [0] * (d - 2)))
     weps = ws + eps * (sp.Matrix(d, d, lambda i, j: 1 if {i, j} == {0, 1} else 0))
     der.step("Candidate $W^* = \\mathrm{diag}(1, 1, 0, \\ldots, 0)$ and the perturbation family "
              "$W_\\varepsilon = W^* + \\varepsilon(e_1e_2^\\top + e_2e_1^\\top)$; both fit every measurement.",
-             [sp.Eq(sp.Symbol("W^*"), ws, evaluate=False), sp.Eq(sp.Symbol("W_varepsilon"), weps, evaluate=False)])
-    der.prove_zero("<A_i, W*> = y_i", sp.Matrix([_inner(ai, ws) - yi for ai, yi in zip(a, y)]))
-    der.prove_zero("<A_i, W_eps> = y_i for every eps", sp.Matrix([_inner(ai, weps) - yi for ai, yi in zip(a, y)]))
+             [sp.Eq(Label("W^*"), ws, evaluate=False), sp.Eq(Label("W_\\varepsilon"), weps, evaluate=False)])
+    der.prove_zero("$\\langle A_i, W^*\\rangle = y_i$", sp.Matrix([_inner(ai, ws) - yi for ai, yi in zip(a, y)]))
+    der.prove_zero("$\\langle A_i, W_\\varepsilon\\rangle = y_i$ for every $\\varepsilon$", sp.Matrix([_inner(ai, weps) - yi for ai, yi in zip(a, y)]))
     # PSD feasible set: the trace
     wd = sp.diag(*([t, t] + [t - 1] * (d - 2)))
-    der.prove_zero("the constraints fix diag(W) = (t, t, t-1, ..., t-1) with t = W_11",
+    der.prove_zero("the constraints fix $\\mathrm{diag}(W) = (t, t, t-1, \\ldots, t-1)$, $t = W_{11}$",
                    sp.Matrix([_inner(ai, wd) - yi for ai, yi in zip(a, y)]))
     trace = sp.expand(wd.trace())
     der.step("PSD feasible set: $W_{kk} \\geq 0$ forces $t = W_{11} \\geq 1$ and $\\|W\\|_* = \\mathrm{tr}\\,W$, "
              "which depends on the diagonal only; it is minimized at $t = 1$ with value 2, attained by $W^*$ and by "
              "every $W_\\varepsilon$, $|\\varepsilon| \\leq 1$ (PSD, eigenvalues $1 \\pm \\varepsilon$).",
-             sp.Eq(sp.Symbol("\\mathrm{tr}\\,W"), trace))
-    der.prove_zero("tr W - 2 = d (t - 1) (nonnegative for t >= 1, zero iff t = 1)", trace - 2 - d * (t - 1), method="expand")
+             sp.Eq(Label("\\mathrm{tr}\\,W"), trace))
+    der.prove_zero("$\\mathrm{tr}\\,W - 2 = d(t - 1)$ ($\\ge 0$ for $t \\ge 1$, $= 0$ iff $t = 1$)", trace - 2 - d * (t - 1), method="expand")
     ev = weps[:2, :2].eigenvals()
     der.step("Eigenvalues of $W_\\varepsilon$: the $2\\times 2$ block has eigenvalues", sp.FiniteSet(*ev.keys()))
-    der.checks["eigenvalues of W_eps are 1 + eps, 1 - eps, 0, ..., 0"] = (
+    der.checks["the eigenvalues of $W_\\varepsilon$ are $1 \\pm \\varepsilon, 0, \\ldots, 0$"] = (
         len(ev) == 2 and all(any(sp.expand(k - v) == 0 for k in ev) for v in (1 + eps, 1 - eps))
         and all(sp.simplify(weps[i, j]) == 0 for i in range(2, d) for j in range(d)))
     # Schatten expansion
@@ -150,10 +154,10 @@ def proposition1(d: int = 4) -> Derivation:
              sp.Eq(sp.Symbol("f"), f))
     der.step("Expansion at $\\varepsilon = 0$ (the $\\varepsilon^2$ coefficient $p(p-1) < 0$ for $0 < p < 1$):",
              sp.Eq(sp.Symbol("f"), sp.expand(ser) + sp.O(eps ** 6)))
-    der.prove_zero("series: f(eps) = 2 + p(p-1) eps^2 + O(eps^4)",
+    der.prove_zero("series: $f(\\varepsilon) = 2 + p(p-1)\\varepsilon^2 + O(\\varepsilon^4)$",
                    sp.expand(ser.coeff(eps, 0) - 2) + sp.expand(ser.coeff(eps, 1))
                    + sp.expand(ser.coeff(eps, 2) - p * (p - 1)) + sp.expand(ser.coeff(eps, 3)), method="simplify")
-    der.checks["p(p-1) < 0 for p = 1/(1+q), q > 0"] = bool((sp.Rational(1) / (1 + q) * (1 / (1 + q) - 1)).is_negative)
+    der.checks["$p(p-1) < 0$ for $p = 1/(1+q)$, $q > 0$"] = bool((sp.Rational(1) / (1 + q) * (1 / (1 + q) - 1)).is_negative)
     # exact proof for all 0 < eps <= 1, 0 < p < 1
     pq = 1 / (1 + q)
     c = 1 - pq  # = q/(1+q) in (0, 1)
@@ -161,51 +165,51 @@ def proposition1(d: int = 4) -> Derivation:
     fprime = sp.diff(f, eps)
     der.step("Exact proof for every $0 < \\varepsilon \\leq 1$ and every $0 < p < 1$. Derivative:",
              sp.Eq(sp.Symbol("f'"), p * ((1 + eps) ** (p - 1) - (1 - eps) ** (p - 1))))
-    der.prove_zero("f'(eps) = p ((1+eps)^(p-1) - (1-eps)^(p-1))",
+    der.prove_zero("$f'(\\varepsilon) = p((1+\\varepsilon)^{p-1} - (1-\\varepsilon)^{p-1})$",
                    sp.powsimp(fprime) - p * ((1 + eps) ** (p - 1) - (1 - eps) ** (p - 1)), method="expand")
-    der.prove_zero("f is even: f(-eps) = f(eps)", f.subs(eps, -eps) - f, method="expand")
+    der.prove_zero("$f$ is even: $f(-\\varepsilon) = f(\\varepsilon)$", f.subs(eps, -eps) - f, method="expand")
     J = sp.Symbol("J", positive=True)
-    der.prove_zero("with b = 1 - eps > 0 and r = 2 eps/(1 - eps) > 0: 1 + eps = b (1 + r)",
+    der.prove_zero("with $b = 1 - \\varepsilon > 0$, $r = 2\\varepsilon/(1 - \\varepsilon) > 0$: $1 + \\varepsilon = b(1 + r)$",
                    (1 - eps) * (1 + 2 * eps / (1 - eps)) - (1 + eps), method="simplify")
     lhs = pq * ((b * (1 + r)) ** (pq - 1) - b ** (pq - 1))
     factored = -pq * b ** (-c) * (1 + r) ** (-c) * ((1 + r) ** c - 1)
     der.step("With $p = 1/(1+q)$, $c = 1 - p = q/(1+q) > 0$, $b = 1 - \\varepsilon > 0$ and "
              "$1 + \\varepsilon = b(1 + r)$, $r = 2\\varepsilon/(1-\\varepsilon) > 0$:",
              sp.Eq(sp.Symbol("f'"), factored))
-    der.prove_zero("p((b(1+r))^(p-1) - b^(p-1)) = -p b^(-c) (1+r)^(-c) ((1+r)^c - 1)",
+    der.prove_zero("$p((b(1+r))^{p-1} - b^{p-1}) = -pb^{-c}(1+r)^{-c}((1+r)^c - 1)$",
                    sp.expand(sp.expand_power_base(lhs - factored)))
     integrand = c * (1 + s) ** (c - 1)
     der.step("$(1+r)^c - 1$ is an integral of a positive function:",
              sp.Eq((1 + r) ** c - 1, sp.Integral(integrand, (s, 0, r))))
-    der.prove_zero("(1+r)^c - 1 = integral_0^r c (1+s)^(c-1) ds", sp.integrate(integrand, (s, 0, r)) - ((1 + r) ** c - 1))
-    der.checks["integrand c (1+s)^(c-1) > 0 (so (1+r)^c - 1 = J > 0)"] = bool(integrand.is_positive)
+    der.prove_zero("$(1+r)^c - 1 = \\int_0^r c(1+s)^{c-1}ds$", sp.integrate(integrand, (s, 0, r)) - ((1 + r) ** c - 1))
+    der.record("the integrand $c(1+s)^{c-1} > 0$ (so $(1+r)^c - 1 = J > 0$)", bool(integrand.is_positive), method="assumptions")
     sign = (-pq * b ** (-c) * (1 + r) ** (-c) * J).is_negative
-    der.checks["f'(eps) = -p b^(-c) (1+r)^(-c) J < 0 for all 0 < eps < 1, 0 < p < 1"] = bool(sign)
+    der.record("$f'(\\varepsilon) = -pb^{-c}(1+r)^{-c}J < 0$ for all $0 < \\varepsilon < 1$, $0 < p < 1$", bool(sign), method="assumptions")
     der.step("Hence $f' < 0$ on $(0, 1)$; $f$ is continuous on $[0, 1]$ (both powers are, as $p > 0$), so "
              "$f(\\varepsilon) = f(0) + \\int_0^\\varepsilon f' < f(0) = 2$ for $0 < \\varepsilon \\leq 1$, and by evenness for "
              "$0 < |\\varepsilon| \\leq 1$. In particular $f(1) = 2^p < 2$.")
-    der.prove_zero("f(0) = 2", f.subs(eps, 0) - 2)
-    der.checks["f(1) = 2^p < 2, i.e. (p - 1) log 2 < 0"] = bool(((pq - 1) * sp.log(2)).is_negative)
+    der.prove_zero("$f(0) = 2$", f.subs(eps, 0) - 2)
+    der.record("$f(1) = 2^p < 2$, i.e. $(p - 1)\\log 2 < 0$", bool(((pq - 1) * sp.log(2)).is_negative), method="assumptions")
     # control: p > 1 reverses the sign
     pc = 1 + q
     sign_c = (-pc * b ** q * (1 + r) ** q * (-J)).is_negative  # c = 1 - p = -q: (1+r)^c - 1 = -J' < 0
     der.step("The same factorization for $p > 1$ ($c = 1 - p < 0$) gives $(1+r)^c - 1 < 0$ and $f' > 0$: the "
              "inequality reverses, so the restriction $p < 1$ is essential (Schatten-$p$ norms with $p \\geq 1$ are convex).")
-    der.checks["control: for p = 1 + q > 1 the same factorization gives f' > 0 (not < 0)"] = sign_c is False
+    der.record("control: for $p = 1 + q > 1$ the same factorization gives $f' > 0$ (not $< 0$)", sign_c is False, method="assumptions")
     # unrestricted
     nn = 2 * sp.Abs(t) + (d - 2) * sp.Abs(t - 1)
     der.step("Without the PSD restriction a symmetric diagonal feasible $W = \\mathrm{diag}(t, t, t-1, \\ldots)$ has "
              "$\\|W\\|_* = 2|t| + (d-2)|t-1|$: for $d = 3$ the minimum is 1 at $\\mathrm{diag}(0, 0, -1)$, so $W^*$ is NOT "
              "the minimizer over all matrices; for $d = 4$ every $t \\in [0, 1]$ ties at 2; for $d \\geq 5$ the minimum 2 is "
              "at $t = 1$ only. (Symmetrizing and pinching to the diagonal never increase $\\|\\cdot\\|_*$, so diagonal $W$ suffice.)",
-             sp.Eq(sp.Symbol("\\|W\\|_*"), nn))
+             sp.Eq(Label("\\|W\\|_*"), nn))
     for dd, want in ((3, 1), (4, 2), (5, 2), (6, 2)):
         g = 2 * sp.Abs(t) + (dd - 2) * sp.Abs(t - 1)
         vals = [g.subs(t, tt) for tt in (sp.Integer(0), sp.Rational(1, 2), sp.Integer(1))]
         # piecewise linear with kinks at 0 and 1: the minimum is at a kink
-        der.checks[f"d={dd}: min over t of 2|t| + {dd - 2}|t-1| = {want}"] = min(g.subs(t, 0), g.subs(t, 1)) == want and \
-            all(v >= want for v in vals)
-    der.result = sp.StrictLessThan(f - 2, 0, evaluate=False)
+        der.record(f"$d = {dd}$: $\\min_t 2|t| + {dd - 2}|t-1| = {want}$",
+                   min(g.subs(t, 0), g.subs(t, 1)) == want and all(v >= want for v in vals), method="exact")
+    der.set_result(sp.StrictLessThan(f - 2, 0, evaluate=False))
     der.step("Conclusion: $W^*$ minimizes $\\|W\\|_*$ over PSD feasible $W$ (and is the limit of Theorem 2's flow), but "
              "$\\|W_\\varepsilon\\|_{S_p}^p < \\|W^*\\|_{S_p}^p$ for arbitrarily small $\\varepsilon \\neq 0$: not a local "
              "minimizer of any Schatten-$p$ quasi-norm, $0 < p < 1$.")

@@ -4,7 +4,7 @@ Every integrator (scipy DOP853 wrappers, the hand-written DOPRI5 and RKC flow so
 Gragg-Bulirsch-Stoer extrapolation) returns a :class:`Solution` whose ``status`` is a
 :class:`Status` member, in the manner of diffrax's ``Solution.result``. ``Solution.raise_for_status``
 turns a failure into the matching :class:`~dmf_verify.errors.IntegrationError` subclass, carrying the
-time at which the integrator failed (``t_failed``), never the last requested time reached.
+time at which the integrator failed (``t_final``), never the last requested time reached.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from dmf_verify.errors import BlowUpError, IntegrationError
+from dmf_verify.errors import BlowUpError, IntegrationError, NonFiniteDerivativeError, StalledError
 
 
 class Status(str, enum.Enum):
@@ -36,6 +36,14 @@ class Status(str, enum.Enum):
         return self in (Status.SUCCESSFUL, Status.EVENT)
 
 
+#: The error class :meth:`Solution.raise_for_status` raises for each failure status.
+ERRORS = {
+    Status.BLOWUP: BlowUpError,
+    Status.NONFINITE: NonFiniteDerivativeError,
+    Status.STALLED: StalledError,
+}
+
+
 @dataclass
 class Solution:
     """What an integrator returns.
@@ -43,7 +51,9 @@ class Solution:
     ``t`` holds the requested output times that were reached and ``y`` the states there (an array
     of shape ``(len(t), n)`` in float64, a list of lists of ``mpf`` in mp); integrators never store
     every step. ``t_final`` is the last time the integrator reached: for a failure, the time at
-    which it failed. ``stats`` counts work (``nfev``, ``steps``, ``rejected``, ...).
+    which it failed; ``y_final`` the state there (for an event: the state at the event).
+    ``stats`` counts work (``nfev``, ``steps``, ``rejected``, ...) and records settings (the mp
+    integrator: ``digits``, ``dps``, ``columns``, ``arithmetic``).
     """
 
     status: Status
@@ -55,15 +65,36 @@ class Solution:
     atol: Any = None
     stats: dict = field(default_factory=dict)
     message: str = ""
+    y_final: Any = None
 
     @property
     def ok(self) -> bool:
         return self.status.ok
 
-    def raise_for_status(self) -> "Solution":
-        """Return ``self`` when the run succeeded, else raise the matching error with ``t=t_final``."""
+    @property
+    def nfev(self) -> int:
+        return int(self.stats.get("nfev", 0))
+
+    def raise_for_status(self) -> Solution:
+        """Return ``self`` when the run succeeded, else raise the matching error with ``t=t_final``.
+
+        BLOWUP raises :class:`BlowUpError`, NONFINITE :class:`NonFiniteDerivativeError`, STALLED
+        :class:`StalledError`, every other failure :class:`IntegrationError`.
+        """
         if self.ok:
             return self
-        cls = BlowUpError if self.status is Status.BLOWUP else IntegrationError
-        raise cls(f"{self.method} integration ended with status {self.status.value} at t = {self.t_final}: "
-                  f"{self.message}", t=self.t_final)
+        cls = ERRORS.get(self.status, IntegrationError)
+        raise cls(f"{self.method} integration ended with status {self.status.value} at t = {_fmt_t(self.t_final)}: "
+                  f"{self.message}", t=_as_float(self.t_final))
+
+
+def _as_float(t):
+    try:
+        return float(t)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt_t(t) -> str:
+    f = _as_float(t)
+    return "?" if f is None else f"{f:.17g}"

@@ -150,6 +150,7 @@ CLAIM = Claim(
                      "leaves ~700x, and the controls sit at >= 0.08",
     control_description="min of (a) the off-diagonal mass on a generic (non-aligned) sensing loss and (b) the "
                         "inversion of eqs. 8-9 with gap exponent 1/(N+1) instead of 1/N",
+    derive=lambda: __import__("dmf_verify.theory.singular_vectors", fromlist=["corollary1"]).corollary1(),
     notes="(a) 5x3 aligned sensing (A_i = U0 D_i V0^T, 4 measurements), depths 1-4, 41 samples on [0, 2]; "
           "(b) 4x4 Gaussian sensing with 20 measurements (the flow converges, G -> 0), depths 1-4, midpoints "
           "t = 0.3 and 2.0; details list offdiag and |U'|+|V'| at both (they decay together)",

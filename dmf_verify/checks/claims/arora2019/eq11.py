@@ -197,6 +197,7 @@ CLAIMS = [
                          "~1e-31, bar 1e-24 leaves for that amplification and step accumulation",
         control_description="the N = 2 law sigma_r = c sigma_r'^alpha used at N = 3, 4, 5",
         derive=_derive_eq11,
+        formula="eq11:law_n1, law_n2, law (eq11.law here, checked against them in tests/test_formulas.py)",
         notes="N = 1..5, alpha in (0.3, 0.9) for odd N and in (1.2, 2) for even N (both at N = 3), P(t) = -(g0 + g1 cos(w t)) < 0 so both "
               "singular values grow; horizon 0.7 x the first blow-up time (Lemma 4). The three laws of eq. 11 hold "
               "as written (c fitted to the initial values: a - alpha b, a/b^alpha, a^-p - alpha b^-p).",

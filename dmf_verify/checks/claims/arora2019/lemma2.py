@@ -105,6 +105,8 @@ CLAIM = Claim(
     control_description="min over two wrong variants: projection term dropped, and exponent 1/2 instead of "
                         "1/2 - 1/N in the projection term (each must fail at every depth and shape)",
     derive=_derive,
+    formula="lemma2:rotation_u, rotation_v, projection (numerics.singular_vectors.lemma2_rates, checked against "
+            "them in tests/test_formulas.py)",
     notes="shapes 5x3 and 3x5 (one projection term active in each), depths 1-5 with hidden widths 4, 6, 3, 5; "
           "sensing loss with 8 measurements; of 5 candidate midpoints the 2 with the largest relative gap "
           "between the (s_r^2)^(1/N) are used (near-crossings make the 5th derivative and the FD error "

@@ -9,6 +9,7 @@ from dmf_verify.checks.claim import Claim, Measurement
 from dmf_verify.checks.instances import balanced_instance, sensing_loss
 from dmf_verify.numerics.flow import integrate_end_to_end_flow, integrate_factor_flow
 from dmf_verify.numerics.model import product
+from dmf_verify.theory import compiled
 
 SHAPE = (5, 3)
 HIDDEN = [4, 6, 3, 5]  # d_1.. d_4: non-square, some wider than min(d, d') = 3
@@ -21,7 +22,7 @@ def _measure(seed: int, exponents=None, aggregate=max) -> Measurement:
     for depth in range(1, 6):
         fs = balanced_instance(SHAPE, depth, seed=seed + depth, hidden=HIDDEN[: depth - 1])
         fac = integrate_factor_flow(loss, fs, TIMES, rtol=1e-11, atol=1e-13)
-        opts = {} if exponents is None else {"exponents": exponents}
+        opts = {"exponents": compiled.lemma3_exponents() if exponents is None else exponents}
         e2e = integrate_end_to_end_flow(loss, product(fs), depth, TIMES, rtol=1e-11, atol=1e-13, **opts)
         rel = [float(np.linalg.norm(a - b) / np.linalg.norm(b)) for a, b in zip(e2e.products, fac.products)]
         errors[depth] = max(rel)
@@ -30,9 +31,9 @@ def _measure(seed: int, exponents=None, aggregate=max) -> Measurement:
 
 
 def lemma3_derivation():
-    from dmf_verify.theory.svd_flow import theorem3  # Lemma 3 is the premise of Theorem 3's derivation
+    from dmf_verify.theory.end_to_end import lemma3
 
-    return theorem3()
+    return lemma3()
 
 
 CLAIM = Claim(
@@ -45,5 +46,8 @@ CLAIM = Claim(
     tolerance_reason="both ODEs solved by DOP853 at rtol=1e-11 over <= 500 steps: each global relative "
                      "error <= ~steps*rtol = 5e-9, independent, so their difference stays below 1e-8",
     control_description="off-by-one exponents (j/N, (N-j)/N) in the end-to-end ODE",
+    derive=lemma3_derivation,
+    formula="lemma3:exponents (compiled; numerics.flow.default_exponents checked against it in "
+            "tests/test_formulas.py)",
     notes="depths 1-5, 5x3 end-to-end matrix, hidden widths 4, 6, 3, 5",
 )

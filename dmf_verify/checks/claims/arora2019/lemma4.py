@@ -165,6 +165,7 @@ CLAIM = Claim(
     control_description="off-by-one exponent q = 1 - 1/N instead of p = 1 - 2/N in the solution and the "
                         "blow-up time (for N = 2 this replaces the exponential law by a power law)",
     derive=_derive,
+    formula="lemma4:solution, blowup_time (numerics.scalar_ode, checked in tests/test_formulas.py)",
     notes="N = 2..5, both signs of x(0), two of g constant / affine / a + b cos(omega t) per (N, sign) "
           "(rotating) with seed-drawn parameters, 3 times each up to min(0.5, 0.8 T_blowup); blow-up for constant g at N = 3, 4, 5. "
           "The closed forms hold as written; blow-up needs sign(x0) g > 0 (else |x| decays).",

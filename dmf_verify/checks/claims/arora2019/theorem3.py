@@ -55,5 +55,6 @@ CLAIM = Claim(
                      "so 1e-6 leaves 7x",
     control_description="exponent 1 - 1/(N+1) instead of 1 - 1/N",
     derive=theorem3,
+    formula="theorem3:rate (numerics.rates.singular_value_rates, checked against it in tests/test_formulas.py)",
     notes="depths 1-5, balanced init with distinct singular values, 5x3 sensing loss",
 )

@@ -93,6 +93,7 @@ CLAIM = Claim(
                      "so 1e-6 leaves 1000x",
     control_description="Lemma 4's closed form for depth N + 1 (exponent 1 - 1/(N+1)); at N = 1 this is the "
                         "sign-preserving N = 2 solution, which cannot follow the zero crossing",
+    derive=lambda: __import__("dmf_verify.theory.scalar_ode", fromlist=["sign_preservation"]).sign_preservation(),
     notes="3x3 (square: a zero singular value has no null-space partner to swap with), Frobenius loss to a "
           "target with det of opposite sign plus a generic perturbation; depths 1-4, t in [0, 4]. Measured: "
           "for N >= 2 the smallest sigma decays towards 0 without crossing; for N = 1 it crosses once",

@@ -70,6 +70,7 @@ CLAIM = Claim(
                      "amplify it; measured max 3e-15 (seeds 0, 12345), so 1e-11 leaves >1000x slack for other platforms",
     control_description="matrix completion on ~60% of the entries (a coupled loss) instead of full observation",
     derive=lambda: __import__("dmf_verify.theory.chou", fromlist=["decoupling"]).decoupling(),
+    formula="chou_decoupling:recursion (numerics.chou.recursion_step, checked in tests/test_formulas.py)",
     notes="depths 2-5; symmetric 4x4 A with W_j(0)=alpha I and rectangular 4x3 A on the SVD path "
           "(W_1 = alpha V^T, W_N = alpha U, alpha I in between); 150 GD steps at half the convergence bound",
 )

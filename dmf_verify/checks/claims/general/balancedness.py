@@ -80,6 +80,7 @@ CLAIMS = [
                          "drifts by at most ~steps*rtol = 3.5e-10 relative to max_j ||W_j||_F^2",
         control_description="layer 1 moves at twice the rate of the others (per-layer rates break conservation)",
         derive=balancedness,
+        formula="balancedness:gd_change (the predicted change here, checked in tests/test_formulas.py)",
     ),
     Claim(
         id="balancedness.gd",

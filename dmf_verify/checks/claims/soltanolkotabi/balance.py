@@ -110,6 +110,7 @@ CLAIMS = [
                          "drifts by ~steps*rtol <~ 1e-9 relative to max(||U||_F^2, ||V||_F^2)",
         control_description="V moves at twice the rate of U (V' = -2 G_V): the linear terms no longer cancel",
         derive=_derive,
+        formula="implicit_balancing:gd_change (numerics.asymmetric, checked in tests/test_formulas.py)",
     ),
     Claim(
         id="soltanolkotabi.balance.gd",
