@@ -448,12 +448,12 @@ def test_bad_configuration_exits_2_naming_the_path_or_key(tmp_path, case, monkey
     named = _write_bad_config(tmp_path, case, monkeypatch)
     monkeypatch.chdir(tmp_path)
     for args in (["check", "mine.*"], ["list"]):
-        monkeypatch.setattr(registry, "_REGISTRY", None)
+        registry.reset()
         assert cli.main(args) == 2, case
         lines = capsys.readouterr().err.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("dmf-verify: error: ConfigError:"), lines
         assert named in lines[0], (named, lines[0])
-    monkeypatch.setattr(registry, "_REGISTRY", None)
+    registry.reset()
 
 
 def test_bad_configuration_exit_status_from_the_command(tmp_path, monkeypatch):

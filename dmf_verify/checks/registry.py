@@ -51,6 +51,18 @@ class ClaimInfo:
     module: str | None = None  # the defining module under dmf_verify.checks.claims (None: entry point / register)
 
 
+def reset() -> None:
+    """Forget every cached module, claim and index entry (the next look-up discovers afresh).
+
+    Discovery of users' claims depends on the working directory and ``$DMF_VERIFY_TESTS``; a
+    long-lived process (a test suite) that changes either calls this.
+    """
+    global _REGISTRY, _STATIC
+    _REGISTRY, _STATIC = None, None
+    _MODULE_CLAIMS.clear()
+    _EXTRA.clear()
+
+
 def register(claim: Claim) -> Claim:
     """Add a claim at run time (ids must be unique)."""
     reg = _load()
