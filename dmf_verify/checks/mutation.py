@@ -34,7 +34,7 @@ KINDS = frozenset({
     "wrong-exponent", "dropped-factor", "dropped-term", "transposed-order", "sequential-update",
     "scaled-gradient", "shifted-gradient", "sign-flip", "off-by-one", "wrong-threshold", "wrong-objective",
     "wrong-constant", "precision-loss", "float-leak", "non-rigorous-rounding", "wrong-init", "wrong-index",
-    "swapped-arguments", "stale-value",
+    "swapped-arguments", "stale-value", "extra-term",
 })
 
 

@@ -1,0 +1,85 @@
+"""Mutants of the factorization and of gradient descent (numerics/model.py, numerics/descent.py)."""
+
+from dmf_verify.checks.mutation import Mutant
+
+M = "dmf_verify/numerics/model.py"
+D = "dmf_verify/numerics/descent.py"
+
+MUTANTS = [
+    # ---- model.py -------------------------------------------------------------------------------
+    Mutant(id="model.product_order", kind="transposed-order", file=M,
+           find="    for f in fs[1:]:\n        w = f @ w\n    return w",
+           replace="    for f in fs[1:]:\n        w = w @ f if w.shape[1] == f.shape[0] else f @ w\n    return w",
+           targets=("descent.gradient_step", "arora2019.lemma3"),
+           description="the product multiplies on the wrong side whenever the shapes allow it"),
+    Mutant(id="model.prefix_order", kind="transposed-order", file=M,
+           find="acc = f if acc is None else f @ acc",
+           replace="acc = f if acc is None else (acc @ f if acc.shape[1] == f.shape[0] else f @ acc)",
+           targets=("descent.gradient_step", "balancedness.gd"),
+           description="prefix products W_j...W_1 multiplied in the wrong order where shapes allow"),
+    Mutant(id="model.suffix_index", kind="wrong-index", file=M,
+           find="        if suf[j + 1] is not None:\n            g = suf[j + 1].T @ g",
+           replace="        if suf[j + 1] is not None and j + 2 < len(suf) and suf[j + 2] is not None "
+                   "and suf[j + 2].shape[1] == g.shape[0]:\n            g = suf[j + 2].T @ g\n"
+                   "        elif suf[j + 1] is not None:\n            g = suf[j + 1].T @ g",
+           targets=("descent.gradient_step", "balancedness.flow"),
+           description="off-by-one in the suffix product W_N...W_(j+1) where the shapes allow it"),
+    Mutant(id="model.prefix_transpose_dropped", kind="transposed-order", file=M,
+           find="            g = g @ pre[j].T",
+           replace="            g = g @ (pre[j] if pre[j].shape[0] == pre[j].shape[1] else pre[j].T)",
+           targets=("descent.gradient_step", "balancedness.gd"),
+           description="the right factor (W_(j-1)...W_1)^T loses its transpose when square"),
+    Mutant(id="model.balanced_wrong_q", kind="wrong-index", file=M,
+           find="fs.append((u * root) @ qs[-1].T)", replace="fs.append((u * root) @ qs[0].T)",
+           targets=("arora2019.lemma3", "arora2019.theorem3"),
+           description="the top factor pairs with Q_1 instead of Q_(N-1): unbalanced for N >= 3"),
+    Mutant(id="model.balanced_root", kind="wrong-exponent", file=M,
+           find="root = s ** (1.0 / n)", replace="root = s ** (1.0 / (n + 1))",
+           targets=("arora2019.corollary1", "arora2019.theorem3.sign"),
+           description="balanced factors take the (N+1)-th root: the product is not the requested W"),
+    Mutant(id="model.random_scale_exponent", kind="wrong-exponent", file=M,
+           find="s = scale ** (1.0 / n)", replace="s = scale",
+           targets=("chou.random_init", "arora2019.conjecture1.counterevidence"),
+           description="random init applies the end-to-end scale to every factor"),
+    Mutant(id="model.imbalance_transposed", kind="transposed-order", file=M,
+           find="return [fs[j + 1].T @ fs[j + 1] - fs[j] @ fs[j].T for j in range(len(fs) - 1)]",
+           replace="return [fs[j + 1].T @ fs[j + 1] - fs[j].T @ fs[j] if fs[j].shape[0] == fs[j].shape[1] "
+                   "else fs[j + 1].T @ fs[j + 1] - fs[j] @ fs[j].T for j in range(len(fs) - 1)]",
+           targets=("balancedness.flow", "balancedness.gd"),
+           description="D_j uses W_j^T W_j where the shapes allow it"),
+    Mutant(id="model.imbalance_sign", kind="sign-flip", file=M,
+           find="return [fs[j + 1].T @ fs[j + 1] - fs[j] @ fs[j].T for j in range(len(fs) - 1)]",
+           replace="return [fs[j + 1].T @ fs[j + 1] + fs[j] @ fs[j].T for j in range(len(fs) - 1)]",
+           targets=("balancedness.flow", "balancedness.gd"),
+           description="D_j = W_(j+1)^T W_(j+1) + W_j W_j^T"),
+    Mutant(id="model.identity_alpha_root", kind="wrong-exponent", file=M,
+           find="return [alpha * np.eye(int(dim)) for _ in range(n)]",
+           replace="return [alpha ** (1.0 / n) * np.eye(int(dim)) for _ in range(n)]",
+           targets=("chou.sensing",),
+           description="alpha I init confuses the per-factor and the end-to-end scale"),
+    # ---- descent.py -----------------------------------------------------------------------------
+    Mutant(id="descent.sequential_update", kind="sequential-update", file=D,
+           find="        grads = factor_gradients_from(fs, loss.gradient(w))\n        for f, g in zip(fs, grads):\n"
+                "            f -= eta * g\n",
+           replace="        for j in range(len(fs)):\n"
+                   "            fs[j] -= eta * factor_gradients_from(fs, loss.gradient(_product(fs)))[j]\n",
+           targets=("descent.gradient_step", "balancedness.gd", "chou.decoupling"),
+           description="layers updated one after the other (Gauss-Seidel) instead of simultaneously"),
+    Mutant(id="descent.weight_decay", kind="extra-term", file=D,
+           find="            f -= eta * g\n", replace="            f -= eta * (g + 1e-4 * f)\n",
+           targets=("descent.gradient_step", "balancedness.gd", "chou.decoupling"),
+           description="an extra weight decay 1e-4 in every step"),
+    Mutant(id="descent.extra_step", kind="off-by-one", file=D,
+           find="        if k >= steps:\n", replace="        if k > steps:\n",
+           targets=("descent.gradient_step", "chou.decoupling"),
+           description="one iteration more than asked for"),
+    Mutant(id="descent.half_step", kind="scaled-gradient", file=D,
+           find="            f -= eta * g\n", replace="            f -= 0.5 * eta * g\n",
+           targets=("descent.gradient_step", "arora2019.gd_tracks_flow", "chou.decoupling"),
+           description="the step is half the requested learning rate"),
+    Mutant(id="descent.stale_product", kind="stale-value", file=D,
+           find="        k += 1\n        w = _product(fs)\n        value = loss.value(w)\n",
+           replace="        k += 1\n        value = loss.value(_product(fs))\n",
+           targets=("arora2019.gd_tracks_flow", "chou.decoupling"),
+           description="the end-to-end matrix is not recomputed after the update (gradient at W_0 forever)"),
+]
