@@ -98,6 +98,7 @@ class MutantResult:
     statuses: dict = field(default_factory=dict)   # claim id -> status string
     seconds: float = 0.0
     message: str = ""
+    messages: dict = field(default_factory=dict)   # claim id -> first line of its message (non-PASS targets)
 
     def caught_by(self, claim_id: str) -> bool:
         return self.statuses.get(claim_id, "PASS") != "PASS" or self.outcome is Outcome.CRASHED
@@ -140,7 +141,7 @@ def run_mutant(mutant: Mutant, *, seed: int | None = None, timeout: float = 120.
             cmd += ["--seed", str(seed)]
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout,
-                                  start_new_session=True)
+                                  start_new_session=True, check=False)
         except subprocess.TimeoutExpired:
             return MutantResult(mutant, Outcome.HANG, {}, time.perf_counter() - start,
                                 f"no result within {timeout:.0f} s")
@@ -148,6 +149,8 @@ def run_mutant(mutant: Mutant, *, seed: int | None = None, timeout: float = 120.
     try:
         doc = json.loads(proc.stdout)
         statuses = {r["id"]: r["status"] for r in doc["results"]}
+        messages = {r["id"]: (r.get("message") or "").strip().splitlines()[0][:300]
+                    for r in doc["results"] if r["status"] != "PASS" and (r.get("message") or "").strip()}
     except (ValueError, KeyError, TypeError):
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         return MutantResult(mutant, Outcome.CRASHED, {}, seconds, f"exit {proc.returncode}: " + " | ".join(tail))
@@ -155,7 +158,7 @@ def run_mutant(mutant: Mutant, *, seed: int | None = None, timeout: float = 120.
     if missing:
         raise InvalidArgument(f"mutant {mutant.id!r}: targets {missing} are not claims")
     killed = any(s != "PASS" for s in statuses.values())
-    return MutantResult(mutant, Outcome.KILLED if killed else Outcome.MISSED, statuses, seconds)
+    return MutantResult(mutant, Outcome.KILLED if killed else Outcome.MISSED, statuses, seconds, messages=messages)
 
 
 # --------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def baseline(targets: list[str], *, seed, timeout: float) -> dict:
             cmd += ["--seed", str(seed)]
         start = time.perf_counter()
         try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired:
             return {"error": f"the baseline check did not finish within {timeout:.0f} s"}
     try:
@@ -130,7 +130,8 @@ def _cmd(args) -> int:
                                  "crashed": s.crashed, "score": s.score} for c, s in per.items()},
                "results": [{"id": r.mutant.id, "kind": r.mutant.kind, "file": r.mutant.file,
                             "targets": list(r.mutant.targets), "outcome": r.outcome.value, "statuses": r.statuses,
-                            "seconds": r.seconds, "message": r.message, "description": r.mutant.description}
+                            "seconds": r.seconds, "message": r.message, "messages": r.messages,
+                            "description": r.mutant.description}
                            for r in results],
                "baseline_seconds": base["seconds"] if base else None}
         json.dump(doc, sys.stdout, indent=2)

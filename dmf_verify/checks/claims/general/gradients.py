@@ -16,8 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from dmf_verify.checks.claim import Claim, Measurement
-from dmf_verify.checks.oracles import (central_gradient, factor_central_gradients, loss_value_from_definition,
-                                       relative, torch_gradient)
+from dmf_verify.checks.oracles import (
+    central_gradient,
+    factor_central_gradients,
+    loss_value_from_definition,
+    relative,
+    torch_gradient,
+)
 
 H_LOSS = 1e-4      # central-difference spacing for the (quadratic) losses
 H_FACTOR = 1e-5    # ... for phi, a polynomial of degree 2N in the factor entries
@@ -63,7 +68,9 @@ def _loss_gradients(seed: int, *, gradient_factor: float = 1.0) -> Measurement:
     return Measurement(cases=cases, details={"losses": details, "h": H_LOSS, "seed": seed})
 
 
-DIMS = {1: [3, 4], 2: [3, 5, 4], 3: [3, 2, 5, 4], 4: [3, 4, 2, 5, 4]}  # non-square, narrow and wide layers
+# non-square, narrow and wide layers; and square factors (a transposed or reordered product is only silent there)
+DIMS = {1: [3, 4], 2: [3, 5, 4], 3: [3, 2, 5, 4], 4: [3, 4, 2, 5, 4]}
+SQUARE_DEPTHS = (2, 3, 4)
 ETA = 0.05
 
 
@@ -95,16 +102,21 @@ def _step_errors(seed: int, *, sequential: bool = False) -> Measurement:
 
     cases = {}
     loss = sensing_loss((4, 3), 6, seed=seed)
-    for depth in DIMS:
-        if sequential and depth == 1:
+    square = sensing_loss((3, 3), 6, seed=seed)
+    from dmf_verify.numerics.model import random_factors
+
+    runs = [(f"N={d}", loss, _factors(seed, d)) for d in DIMS]
+    runs += [(f"square N={d}", square, random_factors([3] * (d + 1), scale=1.0, seed=seed * 10 + 5 + d))
+             for d in SQUARE_DEPTHS]
+    for name, ls, fs in runs:
+        if sequential and len(fs) == 1:
             continue  # one factor: sequential and simultaneous updates coincide
-        fs = _factors(seed, depth)
-        ref = _fd_step(loss, fs, ETA, sequential)
+        ref = _fd_step(ls, fs, ETA, sequential)
         if not sequential:
             fd = [s / ETA for s in ref]
-            cases[f"factor_gradients N={depth}"] = max(relative(g, r) for g, r in zip(factor_gradients(fs, loss), fd))
-        new = gradient_descent(loss, fs, step=ETA, steps=1).factors
-        cases[f"gradient_descent step N={depth}"] = max(relative(f0 - f1, r) for f0, f1, r in zip(fs, new, ref))
+            cases[f"factor_gradients {name}"] = max(relative(g, r) for g, r in zip(factor_gradients(fs, ls), fd))
+        new = gradient_descent(ls, fs, step=ETA, steps=1).factors
+        cases[f"gradient_descent step {name}"] = max(relative(f0 - f1, r) for f0, f1, r in zip(fs, new, ref))
     # the training loop has its own fused objective (fig1, fig8): one plain GD step on square factors
     rng = np.random.default_rng([seed, 503])
     n = 4
@@ -159,7 +171,8 @@ CLAIMS = [
                          "MEASURED_STEP",
         control_description="the sequential (Gauss-Seidel) update: layer j's step taken at the already-updated "
                             "layers 1..j-1 (differs from the simultaneous step by O(eta))",
-        notes="sensing 4x3 (m = 6, 1/2-sum), depths 1-4 with non-square layers (DIMS), eta = 0.05: "
+        notes="sensing 4x3 (m = 6, 1/2-sum), depths 1-4 with non-square layers (DIMS), and 3x3 with square factors "
+          "at depths 2-4, eta = 0.05: "
               "model.factor_gradients and one step of gradient_descent; training.train(optimizer='gd') one step "
               "on completion and sensing (mean, no 1/2; the fused objective of fig1/fig8) at depths 2, 3",
     ),

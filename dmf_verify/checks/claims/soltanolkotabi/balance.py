@@ -9,10 +9,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from dmf_verify.checks.claim import Claim, Measurement
-from dmf_verify.numerics.asymmetric import asymmetric_flow, asymmetric_gd, imbalance, loglog_slope, sensing_problem, small_init
+from dmf_verify.numerics.asymmetric import (
+    asymmetric_flow,
+    asymmetric_gd,
+    imbalance,
+    loglog_slope,
+    sensing_problem,
+    small_init,
+)
 
 # small rectangular cases (n1, n2, r, m, k): k below, at and above r, and k = min(n1, n2)
 FLOW_CASES = ((6, 5, 2, 20, 1), (6, 5, 2, 20, 3), (5, 7, 1, 16, 5))
@@ -55,7 +64,16 @@ def _min_case(measure):
 N1, N2, R, M = 20, 15, 2, 105
 
 
+@lru_cache(maxsize=8)
+def _bookkeeping_cached(seed: int, drop: bool) -> Measurement:
+    return _bookkeeping_run(seed, drop=drop)
+
+
 def _bookkeeping(seed: int, *, drop: bool = False) -> Measurement:
+    return _bookkeeping_cached(seed, drop)
+
+
+def _bookkeeping_run(seed: int, *, drop: bool = False) -> Measurement:
     """Exact bookkeeping of the imbalance along whole runs, and the measured scaling laws."""
     p = sensing_problem(N1, N2, R, M, seed=seed)
     k = 15
@@ -89,6 +107,20 @@ def _bookkeeping(seed: int, *, drop: bool = False) -> Measurement:
         "k": k, "seed": seed,
     }
     return Measurement(max(residuals.values()), details)
+
+
+ALPHA_SLOPE, ETA_SLOPE = 2.0, 1.0  # ||D_T|| ~ alpha^2 (alpha-dominated); accumulated ~ eta (t/eta steps of eta^2)
+
+
+def _scaling(seed: int, *, alpha_slope: float = ALPHA_SLOPE, eta_slope: float = ETA_SLOPE) -> Measurement:
+    d = _bookkeeping(seed).details
+    return Measurement(cases={
+        f"|slope of ||D_T|| in alpha - {alpha_slope:g}|": abs(d["slope_DT_in_alpha"] - alpha_slope),
+        f"|slope of the accumulated term in eta (fixed t) - {eta_slope:g}|":
+            abs(d["slope_accumulated_in_eta_fixed_horizon"] - eta_slope)},
+        details={k: d[k] for k in ("slope_DT_in_alpha", "alphas", "norm_DT", "slope_accumulated_in_eta_fixed_horizon",
+                                   "etas", "norm_accumulated", "accumulated_over_eta_times_loss_decrease",
+                                   "horizon", "shape", "r", "m", "k", "seed")})
 
 
 def _derive():
@@ -139,5 +171,20 @@ CLAIMS = [
               "O(alpha^2) + O(eta) over a run, which differs from THEORY.md's 'O(alpha^2) + eta^2 (accumulated)' only in "
               "how the accumulation is counted. The ratio ||accumulated|| / (eta (f_0 - f_T)) is far below 1 "
               "(G_U^T G_U and G_V^T G_V nearly cancel).",
+    ),
+    Claim(
+        id="soltanolkotabi.imbalance_scaling",
+        source="Soltanolkotabi, Stöger & Xie 2023, implicit balancing: the imbalance is O(alpha^2) from small init",
+        statement=r"\|U_T^\top U_T - V_T^\top V_T\|_F \propto \alpha^2\ (\eta\text{ small}),\quad "
+                  r"\Big\|\sum_{t<T}\eta^2(G_U^\top G_U - G_V^\top G_V)\Big\|_F \propto \eta\ (\eta T \text{ fixed})",
+        verify=_scaling,
+        control=lambda seed: _scaling(seed, alpha_slope=1.0, eta_slope=2.0),
+        tolerance=0.15,
+        tolerance_reason="log-log slopes fitted over alpha in {1, 1/2, 1/4, 1/8} (eta = 0.05, 600 steps: ||D_0|| "
+                         "dominates) and eta in {0.1, 0.05, 0.025} at t = 30 from alpha = 1e-3 (the eta^2 terms "
+                         "dominate); the eta-slope carries the O(eta) change of the trajectory itself. MEASURED",
+        control_description="the naive scalings ||D_T|| ~ alpha and accumulated ~ eta^2 (the per-step order counted "
+                            "without the t/eta steps): both slopes must miss by more than the tolerance",
+        notes="20x15, r = 2, m = 105, k = 15; the same runs as soltanolkotabi.imbalance_bound (cached)",
     ),
 ]
