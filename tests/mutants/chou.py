@@ -99,7 +99,7 @@ MUTANTS = [
            description="the upper enclosure uses the highest level not yet guaranteed (too loose)"),
     Mutant(id="chou.erank_rows_sign", kind="sign-flip", file=C,
            find="    return np.exp(-terms.sum(axis=-1))\n", replace="    return np.exp(terms.sum(axis=-1))\n",
-           targets=("chou.random_init", "chou.erank_intervals"),
+           targets=("chou.erank_intervals", "chou.sensing"),
            description="effective rank exp(+H)"),
     Mutant(id="chou.aligned_svd_swapped", kind="transposed-order", file=C,
            find="fs = [al * vt] + [al * np.eye(r) for _ in range(n - 2)] + [al * u]",

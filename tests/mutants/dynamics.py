@@ -81,6 +81,6 @@ MUTANTS = [
     # ---- spectral -------------------------------------------------------------------------------
     Mutant(id="spectral.erank_squares", kind="wrong-exponent", file=SP,
            find="    p = s[s > 0] / total\n", replace="    p = s[s > 0] ** 2 / float(np.sum(s * s))\n",
-           targets=("chou.random_init", "arora2019.fig8.not_nuclear"),
+           targets=("chou.random_init", "chou.sensing", "arora2019.conjecture1.counterevidence"),
            description="effective rank from the squared singular values"),
 ]

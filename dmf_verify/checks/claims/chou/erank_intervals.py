@@ -7,7 +7,10 @@ exactly (dmf_verify.numerics.chou.erank_box_bounds). Checked, against the recurs
   [first_j, last_j], and the windows are sharp (some crossing sits on each edge);
 * erank(x_k) lies inside the predicted [emin(k), emax(k)] at EVERY iteration k;
 * the predicted inner interval (bound guaranteed) lies inside the measured run and the measured run
-  inside the predicted outer interval (bound possible).
+  inside the predicted outer interval (bound possible);
+* erank_box_bounds itself, on 30 random boxes: its maximum is >= every point of the water-filling
+  path clip(c, lo, hi) (dense grid of c) and equals the path's maximum (to 1e-6 relative: the grid),
+  its minimum is <= every one of 2000 uniform samples of the box.
 
 Configurations include a large alpha (switch-on after a few iterations: small K).
 """
@@ -121,6 +124,31 @@ def _containment(spectrum, depth, alpha, seed, time_factor=1):
     return float(v), info
 
 
+BOXES = 30
+
+
+def box_bound_errors(seed: int) -> dict:
+    """erank_box_bounds on random boxes against points of the box: the water-filling path clip(c, lo, hi) on a
+    dense grid of c (the maximum lies on it) and uniform samples (none may fall below the minimum)."""
+    from dmf_verify.numerics.chou import erank_box_bounds
+
+    rng = np.random.default_rng([seed, 91])
+    deficit = excess = min_deficit = 0.0
+    for _ in range(BOXES):
+        d = int(rng.integers(2, 7))
+        lo = np.exp(rng.uniform(-6.0, 1.0, d))
+        hi = lo * np.exp(rng.uniform(0.0, 5.0, d))
+        emin, emax = erank_box_bounds(lo, hi)
+        path = erank_rows(np.clip(np.geomspace(lo.min(), hi.max(), 50001)[:, None], lo, hi)).max()
+        samples = erank_rows(lo + rng.uniform(size=(2000, d)) * (hi - lo)).min()
+        deficit = max(deficit, path - emax)
+        excess = max(excess, (emax - path) / emax)
+        min_deficit = max(min_deficit, emin - samples)
+    return {"erank_box_bounds: max below a point of the box (x 1e9)": max(0.0, deficit) * 1e9,
+            "erank_box_bounds: max above the water-filling maximum (relative, x 1e6)": max(0.0, excess) * 1e6,
+            "erank_box_bounds: min above a sampled point of the box (x 1e9)": max(0.0, min_deficit) * 1e9}
+
+
 def _measure(seed: int) -> Measurement:
     cases, details, lo_gaps, hi_gaps, windows = {}, {}, [], [], 0
     for depth, alpha in CONFIGS:
@@ -139,6 +167,7 @@ def _measure(seed: int) -> Measurement:
         v, info = _containment(GAPPED, depth, alpha, seed)
         cases[f"N={depth}, alpha={alpha}: inner in measured in outer (iterations outside)"] = v
         details[f"N={depth}, alpha={alpha}"] = info
+    cases.update(box_bound_errors(seed))
     details.update({"windows_checked": windows, "rank": RANK, "delta": DELTA, "step": "0.5 eta*",
                     "levels_per_side": N_LEVELS})
     return Measurement(cases=cases, details=details)

@@ -65,6 +65,22 @@ def _data(seed: int):
     return cases, ks, bounds
 
 
+def _log_h(u, n, lam):
+    return (n - 1) * np.log(u) + np.log(lam - u**n)
+
+
+def peak_terms(n, lam, alpha, theta) -> tuple[float, float]:
+    """(Lambda, S) from the maximum of log h over [alpha, w_theta] found by bounded scalar minimization in
+    log u (an independent computation of the peak u_p the bounds use)."""
+    from scipy.optimize import minimize_scalar
+
+    wt = (theta * lam) ** (1.0 / n)
+    res = minimize_scalar(lambda z: -_log_h(np.exp(z), n, lam), bounds=(np.log(alpha), np.log(wt)),
+                          method="bounded", options={"xatol": 1e-12})
+    top = max(-res.fun, _log_h(alpha, n, lam), _log_h(wt, n, lam))
+    return float(top - _log_h(alpha, n, lam)), float(top - _log_h(wt, n, lam))
+
+
 SHIFTS = {"lower edge one iteration later": (1, 0), "upper edge one iteration earlier": (0, -1),
           "K counted from 0 (one iteration less)": ("k", -1)}
 
@@ -85,7 +101,10 @@ def _measure(seed: int, *, shift=None, time_factor=None) -> Measurement:
     outside = np.maximum(0.0, np.maximum(first - k, k - last))
     outside[ks < 0] = np.inf
     gap_lo, gap_hi = k - first, last - k
+    peak = max(abs(a - b.Lambda) + abs(s - b.S) for (a, s), b in
+               zip((peak_terms(c[0], c[1], c[2], c[4]) for c in cases), bounds))
     values = {"iterations outside the window (max)": float(outside.max()),
+              "|Lambda - Lambda_lib| + |S - S_lib| with the peak of h found numerically (x 1e6)": peak * 1e6,
               "distance of K to the lower edge (min over cases)": float(max(0.0, gap_lo.min())),
               "distance of K to the upper edge (min over cases)": float(max(0.0, gap_hi.min()))}
     details = {"cases": len(cases), "K": {"min": int(ks.min()), "max": int(ks.max())},
