@@ -210,8 +210,9 @@ def validate_catalogue(mutants: Sequence[Mutant], *, root: Path | None = None,
                        min_kinds: int = 2, required_claims: Iterable[str] | None = None) -> list[str]:
     """Problems with a catalogue (an empty list when it is sound).
 
-    Checks that every mutant's file exists under ``root`` and its ``find`` occurs exactly ``count``
-    times, that every target is a known claim id (``claim_ids``), and that every claim in
+    Checks that every mutant's file exists under ``root``, its ``find`` occurs exactly ``count``
+    times and the mutated file still compiles, that every target is a known claim id (``claim_ids``),
+    and that every claim in
     ``required_claims`` is targeted by at least ``min_per_claim`` mutants of at least ``min_kinds``
     different kinds.
     """
@@ -223,9 +224,15 @@ def validate_catalogue(mutants: Sequence[Mutant], *, root: Path | None = None,
         if not src.is_file():
             problems.append(f"{m.id}: no file {m.file}")
             continue
-        n = src.read_text().count(m.find)
+        text = src.read_text()
+        n = text.count(m.find)
         if n != m.count:
             problems.append(f"{m.id}: find string occurs {n} times in {m.file}, expected {m.count}")
+        elif m.file.endswith(".py"):
+            try:  # a mutant that does not even compile would be 'killed' by the import error, not by a claim
+                compile(m.patched(text), m.file, "exec")
+            except SyntaxError as exc:
+                problems.append(f"{m.id}: the mutated {m.file} does not compile ({exc.msg}, line {exc.lineno})")
         if known is not None:
             for t in m.targets:
                 if t not in known:

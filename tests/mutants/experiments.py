@@ -78,11 +78,13 @@ MUTANTS = [
            replace="        if True:\n            x = np.zeros(d)",
            targets=("arora2019.theorem2", "arora2019.theorem2.depth2"),
            description="basic solutions with negative entries are taken as vertices"),
-    Mutant(id="theorem2.eigen_flow_exponent", kind="wrong-exponent", file=TH2,
+    Mutant(id="theorem2.eigen_flow_residual", kind="wrong-exponent", file=TH2,
            find="        return -depth * w ** (depth - 1) * (lam.T @ (lam @ w**depth - y))\n",
-           replace="        return -depth * w ** depth * (lam.T @ (lam @ w**depth - y))\n",
+           replace="        return -depth * w ** (depth - 1) * (lam.T @ (lam @ w - y))\n",
            targets=("arora2019.theorem2.depth2", "arora2019.theorem2"),
-           description="the reduced flow uses w^N instead of w^(N-1)"),
+           description="the reduced flow's residual uses w instead of w^N (a field that is no gradient of the loss). "
+                       "(w^N instead of w^(N-1) in front would be an equivalent mutant: it is the flow of depth 2N, "
+                       "and Theorem 2 holds at every depth)"),
     # ---- fitted slopes (soltanolkotabi) --------------------------------------------------------
     Mutant(id="asym.loglog_intercept", kind="wrong-index", file=ASY,
            find="    return float(np.polyfit(lx, ly, 1)[0])\n", replace="    return float(np.polyfit(lx, ly, 1)[1])\n",

@@ -84,6 +84,10 @@ def _cmd(args) -> int:
     from dmf_verify.checks.mutation import load_catalogue, run_catalogue, score, validate_catalogue
     from dmf_verify.errors import InvalidArgument
 
+    from dmf_verify.checks.claim import check_seed
+
+    if args.seed is not None:
+        check_seed(args.seed)  # a bad seed would crash every run, and a crash counts as a detection
     paths = [Path(p) for p in args.paths] if args.paths else _default_paths()
     mutants = _select(load_catalogue(paths), args.only, args.claim)
     if not mutants:

@@ -94,7 +94,8 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, gap_exponent=lambda n: 1.0 / (n + 1)),
     tolerance=1e-5,
     tolerance_reason="a 5-point stencil at h=1e-3 (4th order, ~1e-9 relative) plus integrator noise rtol/h ~ 1e-10 "
-                     "absolute, divided by an off-diagonal mass that has decayed 10-60x by t = 2. MEASURED",
+                     "absolute, divided by an off-diagonal mass that has decayed 10-60x by t = 2. Measured by dmf-verify sweep over seeds 0-19: worst error 1.3e-07 (seed 4) = 0.013 x the tolerance "
+                     "(79x margin); smallest control 0.045 (seed 9) = 4.5e+03 x the tolerance",
     control_description="the inversion of eqs. 8-9 with gap exponent 1/(N+1) instead of 1/N (F_rr' built from "
                         "(sigma^2)^(1/(N+1))): the predicted off-diagonal must miss the measured one",
     notes="4x4 Gaussian sensing with 20 measurements (the flow converges, G -> 0), balanced init, depths 1-4, "

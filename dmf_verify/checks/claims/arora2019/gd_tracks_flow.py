@@ -94,7 +94,8 @@ CLAIM = Claim(
     tolerance=0.05,
     tolerance_reason="e(eta) = C1 eta + C2 eta^2 + ..., so the observed order at eta = 2.5e-3 -> 1.25e-3 deviates "
                      "from 1 by ~C2 eta/(2 C1 ln 2); the finite-difference flow is accurate to ~1e-9, far below "
-                     "e(eta) ~ 1e-3. MEASURED",
+                     "e(eta) ~ 1e-3. Measured by dmf-verify sweep over seeds 0-19: worst error 0.0063 (seed 4) = 0.13 x the tolerance "
+                     "(7.9x margin); smallest control 0.92 (seed 12) = 18 x the tolerance",
     control_description="the same GD runs against the flow of a vector field 10% too fast (a mis-scaled loss): "
                         "the error stalls at ||W(1.1 T) - W(T)|| and the observed order drops towards 0",
     notes="sensing 4x3 (m = 6), balanced init, depths 1-4, T = 1, eta = 1e-2 ... 1.25e-3; the reference flow shares "

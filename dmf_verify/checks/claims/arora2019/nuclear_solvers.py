@@ -106,8 +106,9 @@ CLAIM = Claim(
     tolerance=1e-6,
     tolerance_reason="SCS at eps_abs = eps_rel = 1e-9 on these O(1) problems: certified duality gaps <= ~1e-9 and "
                      "measured objective differences <= ~1e-8 (nuclear norm recomputed from the SCS iterate, whose "
-                     "entries are accurate to ~1e-7); HiGHS is exact to ~1e-12. 1e-6 leaves a >= 100x margin. The "
-                     "minimizers themselves are compared only in details: the optimal face can be degenerate",
+                     "entries are accurate to ~1e-7); HiGHS and the enumerated vertices are exact to ~1e-15. The SCS and "
+                     "LP minimizers are compared only in details: the optimal face can be degenerate. Measured by dmf-verify sweep over seeds 0-19: worst error 5.3e-09 (seed 16) = 0.0053 x the tolerance "
+                     "(1.9e+02x margin); smallest control 0.0082 (seed 6) = 8.2e+03 x the tolerance",
     control_description="the minimum Frobenius norm solution in place of the LP solution",
     notes=f"cases (d, m) = {CASES}, each with and without the PSD restriction; instances from random_commuting_sensing",
 )

@@ -98,7 +98,8 @@ CLAIM = Claim(
     tolerance_reason="at eta = (1+eps) eta* the overshoot above lam^(1/N) is O(eps^2) relative; detecting it above "
                      "the 1e-12 round-off floor resolves eps only to 4e-5 (N=2,3) .. 5e-4 (N=4,5) (measured, seeds 0, "
                      "12345); bisection itself resolves 1.5e-11. 2e-3 = 4x the worst resolution; every run at "
-                     "eta <= eta* that is not monotone or does not converge counts 1 (a case of its own)",
+                     "eta <= eta* that is not monotone or does not converge counts 1 (a case of its own). Measured by dmf-verify sweep over seeds 0-19: worst error 0.00049 (seed 1) = 0.25 x the tolerance "
+                     "(4.1x margin); smallest control 0.5 (seed 1) = 2.5e+02 x the tolerance",
     control_description="the linear-stability bound 2/(N lam^(2-2/N)) claimed as the monotone-convergence bound",
     derive=lambda: __import__("dmf_verify.theory.chou", fromlist=["convergence"]).convergence(),
     notes="depths 2-5, lam ~ 0.5, 2, 10 (jittered by seed); monotone threshold by 36-round bisection (400 steps); "

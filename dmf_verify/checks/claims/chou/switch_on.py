@@ -2,7 +2,7 @@
 derived bounds T/eta + 2 - 2e^S <= K < T/eta + 1 + Lambda, over random (N, alpha, eta, lam, theta), and
 the bounds are sharp: on the sample K attains both the first and the last iteration they allow.
 
-Tested at the edges: 200 random cases per seed, K from 1 to ~1.5e4 iterations (small K included),
+Tested at the edges: 400 random cases per seed, K from 1 to ~1.5e4 iterations (small K included),
 error = max(iterations outside the window, smallest distance of K to the lower edge, smallest distance
 to the upper edge); a correct and sharp pair of bounds gives 0, a bound one iteration too loose or
 too tight gives >= 1. Controls shift the window by one iteration.
@@ -20,7 +20,7 @@ from dmf_verify.numerics.chou import switch_on_bounds, switch_on_time
 # smallest alpha / lam^(1/N) per depth, keeping K <~ 2e4 iterations (K ~ r^(2-N) N / ((N-2) c))
 R_MIN = {2: 1e-4, 3: 2e-3, 4: 2e-2, 5: 6e-2, 6: 1e-1}
 R_MAX = 0.5
-CASES = 200
+CASES = 400  # 200 left one seed (8) without a case on the lower edge
 K_MAX = 1.5e4  # predicted T/eta of the sampled cases (keeps the check cheap); no lower limit
 
 
@@ -138,11 +138,13 @@ CLAIM = Claim(
     tolerance_reason="the bounds are rigorous for the exact recursion and K, first and last are integers, so a "
                      "correct, sharp window gives exactly 0 and a window one iteration off gives >= 1 (0.3: any "
                      "value in (0, 1) decides the same; 0.3 keeps a one-iteration error 3.3x away); float64 can "
-                     "move a crossing by one iteration only when x_K is within ~K eps of theta lam. MEASURED",
+                     "move a crossing by one iteration only when x_K is within ~K eps of theta lam. Measured by dmf-verify sweep over seeds 0-19: worst error 3.6e-09 (seed 6) = 1.2e-08 x the tolerance "
+                     "(8.4e+07x margin); smallest control 1 (seed 1) = 3.3 x the tolerance",
     control_description="the window shifted by one iteration (lower edge + 1, upper edge - 1, K counted from 0) and "
                         "the continuous time without the chain-rule factor N: the smallest violation must be >= 1",
     derive=lambda: __import__("dmf_verify.theory.chou", fromlist=["switch_on_bounds"]).switch_on_bounds(),
-    notes="200 random cases per seed, N 2-6, K from 1 up to ~1.5e4, step sizes up to 1.5x the convergence bound (the "
+    notes="400 random cases per seed (with 200, seed 8 had no case on the lower edge: the sharpness half is a "
+          "property of the sample; 5-12 cases per 200 sit on each edge on the other seeds), N 2-6, K from 1 up to ~1.5e4, step sizes up to 1.5x the convergence bound (the "
           "bounds need no step condition before the crossing). K is measured with the recursion written in this "
           "module; details count the cases sitting exactly on each edge",
 )

@@ -55,7 +55,8 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, unbalanced=True),
     tolerance=1e-12,
     tolerance_reason="float64 round-off of a product of <= 5 factors built from a compact SVD and orthonormal "
-                     "Q_j: ~N eps relative. MEASURED",
+                     "Q_j: ~N eps relative. Measured by dmf-verify sweep over seeds 0-19: worst error 3.5e-15 (seed 16) = 0.0035 x the tolerance "
+                     "(2.9e+02x margin); smallest control 0.54 (seed 14) = 5.4e+11 x the tolerance",
     control_description="random factors of the same scale (model.random_factors): their imbalances must exceed "
                         "the tolerance (a generic init is not balanced)",
     notes="shapes 5x3, 3x5, 4x4; depths 1-5 with hidden widths max(4, 6, 3, 5; min(d, d')); W(0) with random "

@@ -68,7 +68,8 @@ CLAIMS = [
         control=lambda seed: _flow_drift(seed, layer_rates=2.0),
         tolerance=1e-9,
         tolerance_reason="DOP853 at rtol=1e-12, atol=1e-14 over <= 350 steps: an exactly conserved quantity "
-                         "drifts by at most ~steps*rtol = 3.5e-10 relative to max_j ||W_j||_F^2",
+                         "drifts by at most ~steps*rtol = 3.5e-10 relative to max_j ||W_j||_F^2. Measured by dmf-verify sweep over seeds 0-19: worst error 1.8e-13 (seed 16) = 0.00018 x the "
+                         "tolerance (5.7e+03x margin); smallest control 0.013 (seed 7) = 1.3e+07 x the tolerance",
         control_description="layer 1 moves at twice the rate of the others (per-layer rates break conservation)",
         derive=balancedness,
     ),
@@ -80,7 +81,8 @@ CLAIMS = [
         control=lambda seed: _gd_step_identity(seed, with_eta2=False),
         tolerance=1e-12,
         tolerance_reason="float64 round-off: each D_j entry sums <= 6 products of size ||W||^2, so the "
-                         "residual is ~10 eps = 2e-15 relative per step; 1e-12 allows 500x",
+                         "residual is ~10 eps = 2e-15 relative per step. Measured by dmf-verify sweep over seeds 0-19: worst error 3.5e-16 (seed 10) = 0.00035 x the "
+                         "tolerance (2.9e+03x margin); smallest control 1.3e-06 (seed 1) = 1.3e+06 x the tolerance",
         control_description="claim that GD conserves D_j exactly (eta^2 term dropped)",
         derive=balancedness,
     ),

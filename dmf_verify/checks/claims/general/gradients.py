@@ -150,7 +150,8 @@ CLAIMS = [
         tolerance_reason="central differences of a quadratic have no truncation error; round-off is "
                          "~eps |l| / h = 2e-16 * O(10) / 1e-4 ~ 1e-11 relative to |grad l| = O(1..10); the value is "
                          "compared with an independent float64 sum (~1e-15) and torch autograd is exact to ~1e-15. "
-                         "MEASURED_LOSSES",
+                         "Measured by dmf-verify sweep over seeds 0-19: worst error 7e-12 (seed 18) = 0.0007 x the tolerance "
+                         "(1.4e+03x margin); smallest control 0.5 (seed 2) = 5e+07 x the tolerance",
         control_description="the gradient with the factor 2 of d(r^2)/dr dropped (the 1/2-convention slip): "
                             "0.5 * gradient against the same finite differences",
         notes="8 losses per seed: Gaussian sensing 4x3 (sum, 1/2), 3x5 (mean, no 1/2), 4x4 (sum, 1/2; square so a "
@@ -168,7 +169,8 @@ CLAIMS = [
         tolerance_reason="central differences of phi (degree 2N <= 8 in the entries) at h = 1e-5: truncation "
                          "h^2 |phi'''| / 6 ~ 1e-10 and round-off eps |phi| / h ~ 1e-11, relative to |dphi/dW_j| = "
                          "O(1); one GD step is exactly W - eta grad, so (W - W^+) vs eta * FD is the FD accuracy. "
-                         "MEASURED_STEP",
+                         "Measured by dmf-verify sweep over seeds 0-19: worst error 3.5e-10 (seed 9) = 0.00035 x the tolerance "
+                         "(2.8e+03x margin); smallest control 0.018 (seed 8) = 1.8e+04 x the tolerance",
         control_description="the sequential (Gauss-Seidel) update: layer j's step taken at the already-updated "
                             "layers 1..j-1 (differs from the simultaneous step by O(eta))",
         notes="sensing 4x3 (m = 6, 1/2-sum), depths 1-4 with non-square layers (DIMS), and 3x3 with square factors "

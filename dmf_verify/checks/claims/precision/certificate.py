@@ -183,7 +183,8 @@ CLAIM = Claim(
     tolerance_reason="normalized, each case <= 1: the enclosure's width over 1e-30 (arb at 200 bits gives ~1e-58), "
                      "the mp value's distance from the enclosure over 10^-45 |value| (45 digits requested: local "
                      "tolerance 1e-47 at 55 working digits, blow-up tail bound < 1e-50), and containment at 24, 53 "
-                     "and 100 bits (0 when contained). MEASURED",
+                     "and 100 bits (0 when contained). Measured by dmf-verify sweep over seeds 0-19: worst error 0.029 (seed 1) = 0.029 x the tolerance "
+                     "(35x margin); smallest control 1.4e+40 (seed 14) = 1.4e+40 x the tolerance",
     control_description="enclosures of the off-by-one formulas (exponent q = 1 - 1/N in place of p = 1 - 2/N): "
                         "the integrated values must lie far outside them",
     notes="blow-up time for constant g at N = 3, 4, 5 (both signs of x0) and x(t) at a rational t for "

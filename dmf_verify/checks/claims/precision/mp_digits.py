@@ -93,7 +93,8 @@ CLAIM = Claim(
     tolerance=1.0,
     tolerance_reason="normalized: relative error x 10^D, so 1 is the stated accuracy of 'digits = D'. The local "
                      "tolerance is 10^-(D+2) at D + 10 working digits; the references carry >= D + 20 digits. "
-                     "MEASURED",
+                     "Measured by dmf-verify sweep over seeds 0-19: worst error 0.046 (seed 0) = 0.046 x the tolerance "
+                     "(22x margin); smallest control 1e+03 (seed 0) = 1e+03 x the tolerance",
     control_description="claim D + 10 correct digits (all working digits): the same errors x 10^(D+10) must "
                         "exceed 1, i.e. the measurement resolves digits beyond the stated ones",
     notes="7 systems x D = 20, 30, 45: y' = y, y' = -y^2, y' = 1 + y^2 (tan), the harmonic oscillator, the Lemma 4 "

@@ -138,7 +138,8 @@ CLAIMS = [
         control=_min_case(lambda seed: _flow_drift(seed, rate_v=2.0)),
         tolerance=1e-9,
         tolerance_reason="DOP853 at rtol=1e-12, atol=1e-14 over horizon 3 (a few hundred steps): a conserved quantity "
-                         "drifts by ~steps*rtol <~ 1e-9 relative to max(||U||_F^2, ||V||_F^2)",
+                         "drifts by ~steps*rtol <~ 1e-9 relative to max(||U||_F^2, ||V||_F^2). Measured by dmf-verify sweep over seeds 0-19: worst error 5.1e-14 (seed 14) = 5.1e-05 x the "
+                         "tolerance (2e+04x margin); smallest control 0.078 (seed 7) = 7.8e+07 x the tolerance",
         control_description="V moves at twice the rate of U (V' = -2 G_V): the linear terms no longer cancel",
         derive=_derive,
     ),
@@ -150,7 +151,8 @@ CLAIMS = [
         control=_min_case(lambda seed: _gd_identity(seed, step_v_factor=1.5)),
         tolerance=1e-12,
         tolerance_reason="float64 round-off: each entry of D sums <= 2 n products of size ||U||^2, giving a per-step "
-                         "residual ~10-100 eps = 2e-15..2e-14 relative to max(||U||^2, ||V||^2); 1e-12 allows 50x",
+                         "residual ~10-100 eps = 2e-15..2e-14 relative to max(||U||^2, ||V||^2). Measured by dmf-verify sweep over seeds 0-19: worst error 4.5e-16 (seed 11) = 0.00045 x the "
+                         "tolerance (2.2e+03x margin); smallest control 0.0069 (seed 16) = 6.9e+09 x the tolerance",
         control_description="V takes step 1.5 eta (unequal steps): the O(eta) terms -(eta_U - eta_V)(U^T G_U + G_U^T U) survive",
         derive=_derive,
     ),
@@ -163,7 +165,8 @@ CLAIMS = [
         control=_min_case(lambda seed: _bookkeeping(seed, drop=True)),
         tolerance=1e-11,
         tolerance_reason="sum of up to 1200 per-step identities each exact to ~10-100 eps relative: accumulated "
-                         "round-off <~ 1200 * 2e-14 = 2.4e-11 worst case, ~sqrt(T) * 2e-14 typically; measured ~1e-14",
+                         "round-off <~ 1200 * 2e-14 = 2.4e-11 worst case, ~sqrt(T) * 2e-14 typically. Measured by dmf-verify sweep over seeds 0-19: worst error 1.2e-15 (seed 3) = 0.00012 x the tolerance "
+                         "(8.3e+03x margin); smallest control 9.4e-05 (seed 13) = 9.4e+06 x the tolerance",
         control_description="claim that GD conserves U^T U - V^T V (accumulated eta^2 terms dropped)",
         notes="Scaling (details): ||D_T|| has log-log slope ~2 in alpha (alpha-dominated regime, eta = 0.05); at a fixed "
               "time horizon t = eta T the accumulated term has slope ~1 in eta, not 2: it is O(eta^2) per step but there "
@@ -179,10 +182,12 @@ CLAIMS = [
                   r"\Big\|\sum_{t<T}\eta^2(G_U^\top G_U - G_V^\top G_V)\Big\|_F \propto \eta\ (\eta T \text{ fixed})",
         verify=_scaling,
         control=lambda seed: _scaling(seed, alpha_slope=1.0, eta_slope=2.0),
-        tolerance=0.15,
+        tolerance=0.25,
         tolerance_reason="log-log slopes fitted over alpha in {1, 1/2, 1/4, 1/8} (eta = 0.05, 600 steps: ||D_0|| "
                          "dominates) and eta in {0.1, 0.05, 0.025} at t = 30 from alpha = 1e-3 (the eta^2 terms "
-                         "dominate); the eta-slope carries the O(eta) change of the trajectory itself. MEASURED",
+                         "dominate); the eta-slope carries the O(eta) change of the trajectory itself, hence 0.25 (0.15 "
+                         "before left 2.2x on seed 10: deviation 0.069). Measured by dmf-verify sweep over seeds 0-19: worst error 0.069 (seed 10) = 0.28 x the tolerance "
+                         "(3.6x margin); smallest control 0.93 (seed 10) = 3.7 x the tolerance",
         control_description="the naive scalings ||D_T|| ~ alpha and accumulated ~ eta^2 (the per-step order counted "
                             "without the t/eta steps): both slopes must miss by more than the tolerance",
         notes="20x15, r = 2, m = 105, k = 15; the same runs as soltanolkotabi.imbalance_bound (cached)",
