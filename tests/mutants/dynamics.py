@@ -43,7 +43,7 @@ MUTANTS = [
            description="the signed singular value ignores the flip of v_r"),
     Mutant(id="tracking.values_not_reordered", kind="wrong-index", file=TR,
            find="u, v, s = u[:, order], v[:, order], s[order]", replace="u, v, s = u[:, order], v[:, order], s",
-           targets=("arora2019.lemma1", "arora2019.corollary1"),
+           targets=("arora2019.lemma1",),
            description="after a crossing the vectors are matched but the values keep the sorted order"),
     Mutant(id="tracking.worst_matching", kind="sign-flip", file=TR,
            find="rows, cols = linear_sum_assignment(-overlap)", replace="rows, cols = linear_sum_assignment(overlap)",
@@ -81,6 +81,6 @@ MUTANTS = [
     # ---- spectral -------------------------------------------------------------------------------
     Mutant(id="spectral.erank_squares", kind="wrong-exponent", file=SP,
            find="    p = s[s > 0] / total\n", replace="    p = s[s > 0] ** 2 / float(np.sum(s * s))\n",
-           targets=("chou.random_init", "chou.sensing", "arora2019.conjecture1.counterevidence"),
+           targets=("chou.random_init", "chou.sensing"),
            description="effective rank from the squared singular values"),
 ]
