@@ -41,6 +41,21 @@ def ground_truth(index: int) -> np.ndarray:
     return g / np.linalg.norm(g, 2)
 
 
+def reference_min_nuclear_norm(loss):
+    """Clarabel at 1e-9; a solve its own status calls 'inaccurate' is accepted only with a certified relative
+    duality gap <= 1e-6 and primal residual <= 1e-8 (SCS at 1e-9 ended 'inaccurate' on 2 of 30 instances of seed 7,
+    Clarabel on one instance of seed 11); otherwise SolverError."""
+    from dmf_verify.errors import SolverError
+    from dmf_verify.numerics.nuclear import min_nuclear_norm
+
+    nuc = min_nuclear_norm(loss, eps=1e-9, solver="CLARABEL", allow_inaccurate=True)
+    if nuc.status != "optimal" and not (nuc.duality_gap is not None and nuc.duality_gap <= 1e-6 * nuc.nuclear_norm
+                                        and nuc.primal_residual <= 1e-8):
+        raise SolverError(f"the minimum nuclear norm solve ended {nuc.status!r} without a certificate (gap "
+                          f"{nuc.duality_gap}, residual {nuc.primal_residual:.2e})", status=nuc.status)
+    return nuc
+
+
 @lru_cache(maxsize=128)
 def run_instance(index: int) -> dict:
     """The minimum nuclear norm solution and the depth-3 GD limit of instance ``index`` (summaries)."""
@@ -48,12 +63,11 @@ def run_instance(index: int) -> dict:
     from dmf_verify.numerics.descent import gradient_descent
     from dmf_verify.numerics.losses import random_completion
     from dmf_verify.numerics.model import random_factors
-    from dmf_verify.numerics.nuclear import min_nuclear_norm
     from dmf_verify.numerics.spectral import effective_rank, nuclear_norm
 
     gt = ground_truth(index)
     loss = random_completion(gt, M_POOR, seed=index, reduction="sum", half=True)
-    nuc = min_nuclear_norm(loss, eps=1e-9, solver="CLARABEL")  # SCS at 1e-9 ends 'inaccurate' on ~2 in 30
+    nuc = reference_min_nuclear_norm(loss)
     fs = random_factors([N_DIM] * (DEPTH + 1), scale=INIT_SCALE, seed=index + 1)
     tol = REL_TOL * loss.value(np.zeros((N_DIM, N_DIM)))
     r = gradient_descent(loss, fs, step=STEP, steps=MAX_STEPS, tol=tol)
@@ -67,7 +81,7 @@ def run_instance(index: int) -> dict:
 
     return {"min_nuclear": summary(nuc.W), "gd": summary(r.product),
             "distance_gd_to_min_nuclear": float(np.linalg.norm(r.product - nuc.W) / np.linalg.norm(nuc.W)),
-            "certified_duality_gap": nuc.duality_gap, "gd_steps": r.steps}
+            "certified_duality_gap": nuc.duality_gap, "solver_status": nuc.status, "gd_steps": r.steps}
 
 
 def counterevidence(row: dict) -> bool:
@@ -100,7 +114,12 @@ CLAIM = Claim(
     verify=_rate,
     control=lambda seed: _rate(seed, conjecture=True),
     tolerance=1 - CLAIMED_RATE,
-    tolerance_reason="a Rate over seeded random instances. MEASURED",
+    tolerance_reason="a Rate over seeded random instances: per instance the counter-evidence holds when the nuclear "
+                     "norm exceeds the minimum by 2% (Clarabel's certified gap is ~1e-9, GD stops at loss 1e-6 x "
+                     "initial) and the effective rank is lower. Measured by dmf-verify sweep over seeds 0-19 (seed 11 "
+                     "errored there on an uncertified solve, since accepted only with a certificate: 23/30 held): the statement held on 465/570 instances (82%); the 95% "
+                     "lower bound was >= 0.501 on every seed (claimed 0.45; worst seed 16); the control held on 2/570, "
+                     "upper bound <= 0.149 (seed 0)",
     control_description="Conjecture 1 on the same runs: W_GD within 5% (relative Frobenius distance) of the minimum "
                         "nuclear norm solution; its rate must be proved below 45%",
     slow=True,

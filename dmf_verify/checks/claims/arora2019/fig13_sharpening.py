@@ -77,7 +77,9 @@ CLAIM = Claim(
                      "layer, and a run must have settled. Measured on problem seeds 0-29: 22/30 hold; the 8 failures "
                      "(seeds 3, 4, 6, 7, 12, 21, 27, 28) are all unsettled runs (their ratios 0.06-0.66 are below 0.9 "
                      "too). With 30 instances per seed the 95% lower bound exceeds 0.35 with probability ~0.99 at "
-                     "p = 0.73. The depth-free control held on 0/30 (ratios ~1). MEASURED",
+                     "p = 0.73. The depth-free control held on 0/30 (ratios ~1). Measured by dmf-verify sweep over seeds 0-19: the statement held on 449/600 instances (75%); the 95% "
+                     "lower bound was >= 0.402 on every seed (claimed 0.35; worst seed 19); the control held on 0/600, "
+                     "upper bound <= 0.095 (seed 0)",
     control_description="depth-N dynamics without the factor (sigma^2)^(1-1/N): end-to-end GD with step N eta_N, "
                         "the same per-instance test",
     slow=True,

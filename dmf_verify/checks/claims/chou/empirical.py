@@ -137,7 +137,9 @@ CLAIMS = [
                          "on instances 6, 27, 70, 72), so p ~ 0.95 and with 40 instances per seed the one-sided 95% "
                          "Clopper-Pearson lower bound exceeds 0.65 on every seed with probability >= 0.99 (binomial "
                          "calculation at p = 0.93). Error = 1 - lower bound, tolerance = 1 - 0.65. The scale-1 control "
-                         "never held (0/80, deviations >= 0.39): 0/5 has upper bound 0.45 < 0.65. MEASURED",
+                         "never held (0/80, deviations >= 0.39): 0/5 has upper bound 0.45 < 0.65. Measured by dmf-verify sweep over seeds 0-19: the statement held on 738/800 instances (92%); the 95% "
+                         "lower bound was >= 0.725 on every seed (claimed 0.65; worst seed 4); the control held on 0/100, "
+                         "upper bound <= 0.451 (seed 0)",
         control_description="the same random init at scale 1 instead of alpha^N (no small-initialisation regime), "
                             "5 instances",
         slow=True,
@@ -161,7 +163,9 @@ CLAIMS = [
                          "60, 61, 70), so p ~ 0.89 and with 40 instances per seed the one-sided 95% Clopper-Pearson "
                          "lower bound exceeds 0.55 on every seed with probability >= 0.99 (binomial calculation at "
                          "p = 0.85). The alpha = 1 control never held (0/80, deviations >= 1.2): 0/5 has upper bound "
-                         "0.45 < 0.55. MEASURED",
+                         "0.45 < 0.55. Measured by dmf-verify sweep over seeds 0-19: the statement held on 759/800 instances (95%); the 95% "
+                         "lower bound was >= 0.725 on every seed (claimed 0.55; worst seed 1); the control held on 0/100, "
+                         "upper bound <= 0.451 (seed 0)",
         control_description="the same sensing problem from W_j(0) = I (alpha = 1) instead of alpha = 0.05, 5 instances",
         slow=True,
         notes="Gaussian A_i (i.i.d. N(0,1) entries), m = 100, mean reduction, A = Q diag(10, 3, 1, 0, 0) Q^T, N = 3, "
