@@ -16,8 +16,17 @@ from pathlib import Path
 import pytest
 
 from dmf_verify.checks import registry
-from dmf_verify.checks.mutation import (KINDS, Mutant, Outcome, load_catalogue, package_root, run_catalogue,
-                                        score, targets_by_claim, validate_catalogue)
+from dmf_verify.checks.mutation import (
+    KINDS,
+    Mutant,
+    Outcome,
+    load_catalogue,
+    package_root,
+    run_catalogue,
+    score,
+    targets_by_claim,
+    validate_catalogue,
+)
 from dmf_verify.errors import InvalidArgument
 
 CATALOGUE = Path(__file__).parent / "mutants"

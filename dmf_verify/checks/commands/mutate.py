@@ -81,10 +81,9 @@ def baseline(targets: list[str], *, seed, timeout: float) -> dict:
 
 def _cmd(args) -> int:
     from dmf_verify.checks import registry
+    from dmf_verify.checks.claim import check_seed
     from dmf_verify.checks.mutation import load_catalogue, run_catalogue, score, validate_catalogue
     from dmf_verify.errors import InvalidArgument
-
-    from dmf_verify.checks.claim import check_seed
 
     if args.seed is not None:
         check_seed(args.seed)  # a bad seed would crash every run, and a crash counts as a detection
