@@ -110,13 +110,17 @@ def test_theorem2_depth1_tends_to_min_frobenius():
     assert min(out["to_nuclear"]) > 0.1
 
 
-def test_theorem2_instance_selection_is_deterministic_and_qualifies():
-    from dmf_verify.checks.claims.arora2019.theorem2 import MIN_SLACK, M, _instance, dual_slack
+def test_theorem2_instances_are_unfiltered_and_the_lp_matches_vertex_enumeration():
+    from dmf_verify.checks.claims.arora2019.theorem2 import _instance, instance_seeds
+    from dmf_verify.numerics.nuclear import min_nuclear_norm_commuting
 
-    loss, _, lam, _ = _instance(5)
-    lp, slack, support = dual_slack(lam, loss.y)
-    assert support == M and slack >= MIN_SLACK
-    assert np.min(lp.eigenvalues[lp.eigenvalues > 1e-12]) == pytest.approx(1.0)
+    assert instance_seeds(3) == list(range(60, 80))  # disjoint blocks of instance seeds, no selection
+    for index in range(6):
+        loss, _v, lam, verts = _instance(index)
+        assert np.min(verts[0][verts[0] > 1e-12]) == pytest.approx(1.0)
+        lp = min_nuclear_norm_commuting(lam, loss.y, psd=True)
+        assert np.allclose(lp.eigenvalues, verts[0], atol=1e-9)
+        assert all(v.sum() >= verts[0].sum() - 1e-12 for v in verts)
 
 
 @pytest.mark.slow

@@ -193,8 +193,8 @@ CLAIMS = [
         tolerance=1e-24,
         tolerance_reason="the pair is integrated to 30 requested digits (local tol 1e-32, 40-digit working "
                          "precision); eq. 11 evaluated at 60 digits at the integrated sigma_r' amplifies its "
-                         "relative error by d log F / d log sigma_r' = alpha (F/sigma_r')^(1-2/N) = O(1); measured "
-                         "~1e-31, bar 1e-24 leaves for that amplification and step accumulation",
+                         "relative error by d log F / d log sigma_r' = alpha (F/sigma_r')^(1-2/N) = O(1). Measured by dmf-verify sweep over seeds 0-19: worst error 8.2e-32 (seed 1) = 8.2e-08 x the tolerance "
+                         "(1.2e+07x margin); smallest control 0.073 (seed 4) = 7.3e+22 x the tolerance",
         control_description="the N = 2 law sigma_r = c sigma_r'^alpha used at N = 3, 4, 5",
         derive=_derive_eq11,
         formula="eq11:law_n1, law_n2, law (eq11.law here, checked against them in tests/test_formulas.py)",
@@ -212,8 +212,8 @@ CLAIMS = [
         control=lambda seed: _measure_gap(seed, condition=False),
         tolerance=1e-20,
         tolerance_reason="asymptote integrated to 25 digits in tau = log sigma_r' up to tau = 33 log(10)/p (tail "
-                         "bound ~1e-33); agreement with c^(-1/p) measured ~1e-27; a genuine increase with N would be "
-                         "O(1e-2) relative, far above 1e-20",
+                         "bound ~1e-33); a genuine increase with N would be O(1e-2) relative, far above 1e-20. Measured by dmf-verify sweep over seeds 0-19: worst error 6.8e-27 (seed 2) = 6.8e-07 x the tolerance "
+                         "(1.5e+06x margin); smallest control 0.033 (seed 0) = 3.3e+18 x the tolerance",
         control_description="the same decrease-with-N test with the condition violated: sigma_r(0) = 100 "
                             "sigma_r'(0), alpha in (0.005, 0.02) (c_N > 0 for N <= 8); control_error = the "
                             "smallest relative increase from N to N+1",

@@ -87,8 +87,9 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, tracked=False),
     tolerance=1e-6,
     tolerance_reason="planted sigma_r are cubic, so the second difference has no truncation error; what remains "
-                     "is round-off ~4 eps max|sigma| / h^2 ~ 1e-9 (h = 1e-3); 1e-6 leaves 1000x. A kink of "
-                     "slope jump Delta gives a second difference ~Delta/h ~ 1e3",
+                     "is round-off ~4 eps max|sigma| / h^2 ~ 1e-9 (h = 1e-3). A kink of slope jump Delta gives a "
+                     "second difference ~Delta/h ~ 1e3. Measured by dmf-verify sweep over seeds 0-19: worst error 2.4e-09 (seed 3) = 0.0024 x the tolerance "
+                     "(4.2e+02x margin); smallest control 5.3e+02 (seed 7) = 5.3e+08 x the tolerance",
     control_description="the plain sorted |sigma| of each SVD (no column matching, no signs)",
     notes="5x3 trajectory (d != d'), 1001 samples on [0, 1]; sigma_1 and sigma_2 cross (one column swap for the "
           "tracker) and sigma_3 passes through zero; the tracker's column matching and independent sign choice "

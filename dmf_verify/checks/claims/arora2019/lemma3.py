@@ -44,7 +44,8 @@ CLAIM = Claim(
     control=lambda seed: _measure(seed, exponents=lambda j, n: (j / n, (n - j) / n), aggregate=min),
     tolerance=1e-8,
     tolerance_reason="both ODEs solved by DOP853 at rtol=1e-11 over <= 500 steps: each global relative "
-                     "error <= ~steps*rtol = 5e-9, independent, so their difference stays below 1e-8",
+                     "error <= ~steps*rtol = 5e-9, independent, so their difference stays below 1e-8. Measured by dmf-verify sweep over seeds 0-19: worst error 3.6e-10 (seed 8) = 0.036 x the tolerance "
+                     "(28x margin); smallest control 0.12 (seed 2) = 1.2e+07 x the tolerance",
     control_description="off-by-one exponents (j/N, (N-j)/N) in the end-to-end ODE",
     derive=lemma3_derivation,
     formula="lemma3:exponents (compiled; numerics.flow.default_exponents checked against it in "

@@ -161,7 +161,8 @@ CLAIM = Claim(
                      "digits (local tol 1e-32, 40-digit working precision), closed form at 60 digits; the bar "
                      "1e-25 is the issue's 25-digit requirement (measured ~1e-33..1e-37). float64 blow-up: DOP853 "
                      "at rtol 1e-13 with an event ~1e-3 T before the singularity and the exact constant-g tail; "
-                     "bar 1e-10 (measured ~1e-14).",
+                     "bar 1e-10 (measured ~1e-14). Measured by dmf-verify sweep over seeds 0-19: worst error 7.3e-05 (seed 2) = 7.3e-05 x the tolerance "
+                     "(1.4e+04x margin); smallest control 4.8e+08 (seed 7) = 4.8e+08 x the tolerance",
     control_description="off-by-one exponent q = 1 - 1/N instead of p = 1 - 2/N in the solution and the "
                         "blow-up time (for N = 2 this replaces the exponential law by a power law)",
     derive=_derive,

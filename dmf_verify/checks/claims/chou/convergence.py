@@ -1,5 +1,8 @@
 """chou.convergence: for eta <= eta* = 1/(N lam^(2-2/N)) the scalar recursion converges monotonically to
-lam^(1/N) (x_k = w_k^N increases to lam); the measured monotonicity threshold equals eta*."""
+lam^(1/N) (x_k = w_k^N increases to lam); the measured monotonicity threshold equals eta*.
+
+eta* is the library's (dmf_verify.numerics.chou.convergence_step_bound, which every other Chou routine
+uses); the threshold is measured by bisection on the recursion written in this module."""
 
 from __future__ import annotations
 
@@ -21,9 +24,17 @@ def _grid(seed: int):
     return n, lam
 
 
+def eta_star(n, lam) -> np.ndarray:
+    """The library's monotone-convergence bound (numerics.chou.convergence_step_bound) for every case."""
+    from dmf_verify.numerics.chou import convergence_step_bound
+
+    return np.array([convergence_step_bound(float(b), int(a)) for a, b in zip(np.ravel(n), np.ravel(lam))])
+
+
 def _run(n, lam, c, steps, alpha_rel=ALPHA_REL):
-    """Vectorised recursion at eta = c * eta*; returns (monotone flags, final relative error of x)."""
-    eta = c / (n * lam ** (2.0 - 2.0 / n))
+    """Vectorised recursion (written here) at eta = c * eta* (the library's eta*); returns (monotone flags,
+    final relative error of x)."""
+    eta = c * eta_star(n, lam)
     w = alpha_rel * lam ** (1.0 / n)
     mono = np.ones(np.broadcast(n, c).shape, bool)
     with np.errstate(all="ignore"):
@@ -52,9 +63,9 @@ def thresholds(seed: int, *, rounds: int = 36, conv_rounds: int = 14):
     return n, lam, mono, 0.5 * (lo + hi)
 
 
-def _measure(seed: int, bound_factor: float = 1.0, aggregate=max) -> Measurement:
+def _measure(seed: int, bound_factor: float = 1.0) -> Measurement:
     n, lam, mono, conv = thresholds(seed)
-    bound = bound_factor  # claimed monotone threshold in units of 1/(N lam^(2-2/N))
+    bound = bound_factor  # claimed monotone threshold in units of the library's eta*
     dev = np.abs(mono / bound - 1.0)
     # below the bound: monotone AND converged for every case
     fails = 0
@@ -64,11 +75,12 @@ def _measure(seed: int, bound_factor: float = 1.0, aggregate=max) -> Measurement
         fails += int(np.sum(~ok | ~(err < 1e-10)))
         worst_final = max(worst_final, float(np.nanmax(err)))
     per_case = {f"N={int(a)}, lam={b:.3g}": float(d) for a, b, d in zip(n, lam, dev)}
-    error = aggregate(per_case.values()) + float(fails)
-    return Measurement(error, {
+    cases = {f"threshold/bound - 1, {k}": v for k, v in per_case.items()}
+    if bound_factor == 1.0:  # the claim's second half: monotone convergence at every eta <= eta*
+        cases["runs at eta <= eta* that were not monotone or did not converge"] = float(fails)
+    return Measurement(cases=cases, details={
         "monotone_threshold_over_eta_star": {k: float(v) for k, v in zip(per_case, mono)},
         "convergence_threshold_over_eta_star": {k: float(v) for k, v in zip(per_case, conv)},
-        "relative_deviation_from_claimed_bound": per_case,
         "non_monotone_or_unconverged_runs_below_bound": fails,
         "worst_final_relative_error_below_bound": worst_final,
         "claimed_bound_factor": bound_factor,
@@ -82,12 +94,13 @@ CLAIM = Claim(
     statement=r"\eta\le\eta^*=\frac{1}{N\lambda_{\max}^{2-2/N}},\ 0<\alpha^N<\lambda \Rightarrow w_k^N\uparrow\lambda;"
               r"\ \text{for every }\eta>\eta^*\text{ monotonicity fails (stable up to }2\eta^*)",
     verify=_measure,
-    control=lambda seed: _measure(seed, bound_factor=2.0, aggregate=min),
+    control=lambda seed: _measure(seed, bound_factor=2.0),
     tolerance=2e-3,
     tolerance_reason="at eta = (1+eps) eta* the overshoot above lam^(1/N) is O(eps^2) relative; detecting it above "
                      "the 1e-12 round-off floor resolves eps only to 4e-5 (N=2,3) .. 5e-4 (N=4,5) (measured, seeds 0, "
-                     "12345); bisection itself resolves 1.5e-11. 2e-3 = 4x the worst resolution; a failed monotone "
-                     "convergence below the bound adds 1 to the error",
+                     "12345); bisection itself resolves 1.5e-11. 2e-3 = 4x the worst resolution; every run at "
+                     "eta <= eta* that is not monotone or does not converge counts 1 (a case of its own). Measured by dmf-verify sweep over seeds 0-19: worst error 0.00049 (seed 1) = 0.25 x the tolerance "
+                     "(4.1x margin); smallest control 0.5 (seed 1) = 2.5e+02 x the tolerance",
     control_description="the linear-stability bound 2/(N lam^(2-2/N)) claimed as the monotone-convergence bound",
     derive=lambda: __import__("dmf_verify.theory.chou", fromlist=["convergence"]).convergence(),
     notes="depths 2-5, lam ~ 0.5, 2, 10 (jittered by seed); monotone threshold by 36-round bisection (400 steps); "

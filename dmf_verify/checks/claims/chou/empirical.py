@@ -6,9 +6,14 @@ the aligned theory's plateau.
 Measurement: the aligned plateau of rank r is the run [a, b] where the aligned scalar recursions have
 |erank - erank(A_r)| <= 0.05 (chou.decoupling: identical to GD from alpha I). For the other dynamics
 we take the best window [k, rho k], rho = sqrt(b/a), of max |erank(W_k) - erank(A_r)|, and report
-where it sits. The claims report the median over three instances (seed, seed + 1, seed + 2):
-single instances have rare outliers. Control: the same measurement from a large initialisation, where every direction is
-learned at once and the plateaus disappear."""
+where it sits.
+
+The statements are empirical and hold on most but not all random instances (measured on instances
+0-79: random init 76/80 within 0.02, sensing 71/80 within 0.05), so they are claimed as RATES: on
+N_INSTANCES instances per seed the plateau holds (best-window deviation <= the tolerance) on a
+fraction whose one-sided 95% Clopper-Pearson lower bound is at least CLAIMED_RATE. Control: the same
+per-instance test from a large initialisation, where every direction is learned at once and the
+plateaus disappear; its rate must be proved below the claimed rate."""
 
 from __future__ import annotations
 
@@ -16,10 +21,15 @@ import warnings
 
 import numpy as np
 
-from dmf_verify.checks.claim import Claim, Measurement
+from dmf_verify.checks.claim import Claim, Measurement, Rate
 from dmf_verify.checks.claims.chou._common import symmetric_with_spectrum
-from dmf_verify.numerics.chou import (StepSizeWarning, convergence_step_bound, erank_rows, measured_erank_interval,
-                           scalar_recursion)
+from dmf_verify.numerics.chou import (
+    StepSizeWarning,
+    convergence_step_bound,
+    erank_rows,
+    measured_erank_interval,
+    scalar_recursion,
+)
 from dmf_verify.numerics.descent import gradient_descent
 from dmf_verify.numerics.losses import FrobeniusLoss, random_sensing
 from dmf_verify.numerics.model import random_factors, scaled_identity_factors
@@ -93,16 +103,24 @@ def _measure(seed: int, kind: str, big: bool = False, aggregate=max) -> Measurem
     })
 
 
-INSTANCES = 3  # single instances have rare outliers (seed 6 random init: 0.19; seed 8 sensing: 0.12)
+# per-instance thresholds (the former claims' tolerances) and the claimed rates (docs: tolerance_reason)
+DEVIATION = {"random": 0.02, "sensing": 0.05}
+N_INSTANCES = {"random": 40, "sensing": 40}
+N_CONTROL = {"random": 5, "sensing": 5}
+CLAIMED_RATE = {"random": 0.65, "sensing": 0.55}
 
 
-def _median_measure(seed: int, kind: str, big: bool = False, aggregate=max) -> Measurement:
-    """The median over INSTANCES instances (seed, seed + 1, ...) of :func:`_measure`'s error."""
-    runs = [_measure(seed + i, kind, big=big, aggregate=aggregate) for i in range(INSTANCES)]
-    errors = [m.error for m in runs]
-    return Measurement(float(np.median(errors)), {"error_by_instance_seed": dict(zip(range(seed, seed + INSTANCES),
-                                                                                   errors)),
-                                                  "first_instance": runs[0].details})
+def instance_seeds(seed: int, count: int) -> list[int]:
+    """Disjoint instance seeds per claim seed: seed*count, ..., seed*count + count - 1."""
+    return [seed * count + i for i in range(count)]
+
+
+def _rate(seed: int, kind: str, big: bool = False) -> Rate:
+    count = N_CONTROL[kind] if big else N_INSTANCES[kind]
+    devs = {f"instance {i}": _measure(i, kind, big=big).error for i in instance_seeds(seed, count)}
+    return Rate(outcomes={k: v <= DEVIATION[kind] for k, v in devs.items()}, claimed_rate=CLAIMED_RATE[kind],
+                details={"deviation_by_instance": devs, "per_instance_threshold": DEVIATION[kind],
+                         "init": "scale 1 (control)" if big else f"small (alpha = {ALPHA})"})
 
 
 CLAIMS = [
@@ -110,35 +128,49 @@ CLAIMS = [
         id="chou.random_init",
         source="Chou et al., abstract (empirical evidence for random initialization)",
         statement=r"W_j(0)\sim\mathcal N(0,\alpha^2/d)\ \text{i.i.d.}:\ \max_{k\in\text{central part of }I_r}"
-                  r"|\mathrm{erank}(W_k)-\mathrm{erank}(A_r)|\ \text{small},\ r=1,2",
-        verify=lambda seed: _median_measure(seed, "random"),
-        control=lambda seed: _median_measure(seed, "random", big=True, aggregate=min),
-        tolerance=0.02,
-        tolerance_reason="empirical: single instances deviate by 0.0004-0.003 on 15 of seeds 0-15 (the aligned "
-                         "recursion itself: 0.002) and by 0.19 on one (seed 6), so the error is the median over 3 "
-                         "instances: 0.0005-0.0028 on seeds 0-13, 12345; 0.02 is ~7x the worst. The scale-1 control "
-                         "gives 0.086-0.199 on the same seeds (>= 4.3x the tolerance)",
-        control_description="the same random init at scale 1 instead of alpha^N (no small-initialisation regime)",
+                  r"|\mathrm{erank}(W_k)-\mathrm{erank}(A_r)| \le 0.02,\ r=1,2,\ \text{on at least 65\% of instances}",
+        verify=lambda seed: _rate(seed, "random"),
+        control=lambda seed: _rate(seed, "random", big=True),
+        tolerance=1 - CLAIMED_RATE["random"],
+        tolerance_reason="a Rate: per instance the plateau holds when the best-window deviation is <= 0.02 (the aligned "
+                         "recursion itself deviates by 0.002); measured on instances 0-79: 76/80 hold (failures 0.10-0.35 "
+                         "on instances 6, 27, 70, 72), so p ~ 0.95 and with 40 instances per seed the one-sided 95% "
+                         "Clopper-Pearson lower bound exceeds 0.65 on every seed with probability >= 0.99 (binomial "
+                         "calculation at p = 0.93). Error = 1 - lower bound, tolerance = 1 - 0.65. The scale-1 control "
+                         "never held (0/80, deviations >= 0.39): 0/5 has upper bound 0.45 < 0.65. Measured by dmf-verify sweep over seeds 0-19: the statement held on 738/800 instances (92%); the 95% "
+                         "lower bound was >= 0.725 on every seed (claimed 0.65; worst seed 4); the control held on 0/100, "
+                         "upper bound <= 0.451 (seed 0)",
+        control_description="the same random init at scale 1 instead of alpha^N (no small-initialisation regime), "
+                            "5 instances",
+        slow=True,
         notes="A = Q diag(10, 3, 1, 0, 0) Q^T (random Q per seed), N = 3, per-factor scale alpha = 0.05 "
               "(random_factors with scale = alpha^N), eta = 0.5 eta*; full GD on the 5x5 factors; error = max over r "
               "of the best window [k, rho_r k] (rho_r = sqrt(b/a) of the aligned plateau [a, b]) of "
-              "max |erank - erank(A_r)|; the windows shift by up to ~1.7x in time vs the aligned plateaus (details)",
+              "max |erank - erank(A_r)|; the windows shift by up to ~1.7x in time vs the aligned plateaus. 40 instances "
+              "per seed (instance seeds 40 s .. 40 s + 39), ~12 s: slow",
     ),
     Claim(
         id="chou.sensing",
         source="Chou et al., abstract (empirical evidence for matrix sensing)",
         statement=r"\ell(W)=\frac1{2m}\sum_i(\langle A_i,W\rangle-y_i)^2,\ W_j(0)=\alpha I:\ "
-                  r"\max_{k\in\text{central part of }I_r}|\mathrm{erank}(W_k)-\mathrm{erank}(A_r)|\ \text{small}",
-        verify=lambda seed: _median_measure(seed, "sensing"),
-        control=lambda seed: _median_measure(seed, "sensing", big=True, aggregate=min),
-        tolerance=0.05,
-        tolerance_reason="empirical: single instances deviate by 0.001-0.020 on 15 of seeds 0-15 (sensing with "
-                         "m = 100 > 25 couples the eigen-directions) and by 0.118 on one (seed 8), so the error is the "
-                         "median over 3 instances: 0.003-0.019 on seeds 0-13, 12345; 0.05 = delta, 2.6x the worst; "
-                         "the alpha = 1 control gives 0.50-0.53",
-        control_description="the same sensing problem from W_j(0) = I (alpha = 1) instead of alpha = 0.05",
+                  r"\max_{k\in\text{central part of }I_r}|\mathrm{erank}(W_k)-\mathrm{erank}(A_r)| \le 0.05"
+                  r"\ \text{on at least 55\% of instances}",
+        verify=lambda seed: _rate(seed, "sensing"),
+        control=lambda seed: _rate(seed, "sensing", big=True),
+        tolerance=1 - CLAIMED_RATE["sensing"],
+        tolerance_reason="a Rate: per instance the plateau holds when the best-window deviation is <= 0.05 (= delta); "
+                         "measured on instances 0-79: 71/80 hold (failures 0.051-0.24 on instances 8, 29, 38, 45, 51, 53, "
+                         "60, 61, 70), so p ~ 0.89 and with 40 instances per seed the one-sided 95% Clopper-Pearson "
+                         "lower bound exceeds 0.55 on every seed with probability >= 0.99 (binomial calculation at "
+                         "p = 0.85). The alpha = 1 control never held (0/80, deviations >= 1.2): 0/5 has upper bound "
+                         "0.45 < 0.55. Measured by dmf-verify sweep over seeds 0-19: the statement held on 759/800 instances (95%); the 95% "
+                         "lower bound was >= 0.725 on every seed (claimed 0.55; worst seed 1); the control held on 0/100, "
+                         "upper bound <= 0.451 (seed 0)",
+        control_description="the same sensing problem from W_j(0) = I (alpha = 1) instead of alpha = 0.05, 5 instances",
+        slow=True,
         notes="Gaussian A_i (i.i.d. N(0,1) entries), m = 100, mean reduction, A = Q diag(10, 3, 1, 0, 0) Q^T, N = 3, "
               "eta = 0.5 eta*; error = max over r of the best window [k, rho_r k] (rho_r = sqrt(b/a) of the aligned "
-              "plateau [a, b]) of max |erank - erank(A_r)|; plateau timing shifts are reported, not tested",
+              "plateau [a, b]) of max |erank - erank(A_r)|; plateau timing shifts are reported, not tested. 40 instances "
+              "per seed, ~12 s: slow",
     ),
 ]

@@ -7,7 +7,13 @@ against values computed *without* the closed form by the mp integrator:
   against the GBS integration of the ODE itself.
 
 All inputs are exact rationals (fmpq); arb evaluates at ARB_PREC bits with rigorous error bounds.
-The check: the interval contains the mp value and its width is below 1e-30.
+Checked per quantity (normalized, each <= 1):
+
+* the enclosure is narrower than 1e-30;
+* the mp value (MP_DIGITS = 45 digits requested) lies within 10^-45 |value| of the enclosure: the
+  certificate verifies the digits the integrator states (the enclosure is ~1e-58 wide);
+* the enclosure is rigorous at low precision too: at 24, 53 and 100 bits it still contains the
+  high-precision value (a radius that is estimated rather than propagated fails here).
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from dmf_verify.checks.claim import Claim, Measurement
 from dmf_verify.numerics import scalar_ode as so
 from dmf_verify.numerics.precise import integrate
 
-ARB_PREC = 120      # bits (~36 digits): interval width ~1e-35, well below 1e-30
-MP_DIGITS = 45      # mp values good to ~1e-47, far inside an interval of width ~1e-35
+ARB_PREC = 200      # bits (~60 digits): interval width ~1e-58, below the mp values' stated 1e-45
+MP_DIGITS = 45      # digits requested from the mp integrator (checked against the enclosure)
 WIDTH_BAR = 1e-30
+LOW_PRECS = (24, 53, 100)  # bits: rigour check (the enclosure must still contain the value)
 
 
 def _frac(x: float, digits: int = 4) -> Fraction:
@@ -57,11 +64,11 @@ def _mpf_to_arb(flint, v):
     return out
 
 
-def arb_blowup_time(x0: Fraction, n: int, g: Fraction, *, exponent: Fraction | None = None):
+def arb_blowup_time(x0: Fraction, n: int, g: Fraction, *, exponent: Fraction | None = None, prec: int = ARB_PREC):
     """Enclosure of |x0|^-p / (p |g|) (``exponent`` replaces p: used by the control)."""
     flint = _arb_env()
     old = flint.ctx.prec
-    flint.ctx.prec = ARB_PREC
+    flint.ctx.prec = prec
     try:
         p = _to_arb(flint, Fraction(n - 2, n) if exponent is None else exponent)
         return abs(_to_arb(flint, x0)) ** (-p) / (p * abs(_to_arb(flint, g)))
@@ -69,11 +76,12 @@ def arb_blowup_time(x0: Fraction, n: int, g: Fraction, *, exponent: Fraction | N
         flint.ctx.prec = old
 
 
-def arb_solution(t: Fraction, x0: Fraction, n: int, a: Fraction, b: Fraction, *, exponent: Fraction | None = None):
+def arb_solution(t: Fraction, x0: Fraction, n: int, a: Fraction, b: Fraction, *, exponent: Fraction | None = None,
+                 prec: int = ARB_PREC):
     """Enclosure of s (|x0|^-p - p s G(t))^(-1/p), g = a + b t, G = a t + b t^2/2 (exact rational)."""
     flint = _arb_env()
     old = flint.ctx.prec
-    flint.ctx.prec = ARB_PREC
+    flint.ctx.prec = prec
     try:
         s = 1 if x0 > 0 else -1
         p = _to_arb(flint, Fraction(n - 2, n) if exponent is None else exponent)
@@ -122,38 +130,46 @@ def _mp_values(seed: int):
     return out_b, out_s
 
 
-def _score(flint, box, value):
-    """width if the box contains value, else 1 + relative distance (a failure, > any sane bar)."""
+def _distance(flint, box, value) -> float:
+    """Distance of an mpf from an arb interval relative to |value| (0 when it is inside)."""
     v = _mpf_to_arb(flint, value)
-    width = 2 * float(box.rad())
     if box.contains(v):
-        return width, True
-    dist = abs(float(box.mid()) - float(value)) / max(abs(float(value)), 1e-300)
-    return 1.0 + dist, False
+        return 0.0
+    with mp.workdps(80):
+        mid = mpmath.mpf(box.mid().str(70, radius=False)) if box.mid().is_finite() else mpmath.inf
+        rad = mpmath.mpf(float(box.rad()))
+        return float(max(abs(mid - value) - rad, 0) / abs(value))
+
+
+def _checks(flint, make, value, name, cases, info, exponent):
+    box = make(exponent=exponent)
+    cases[f"{name}: width / {WIDTH_BAR:g}"] = 2 * float(box.rad()) / WIDTH_BAR
+    cases[f"{name}: distance of the mp value / 10^-{MP_DIGITS}"] = _distance(flint, box, value) * 10.0 ** MP_DIGITS
+    if exponent is None:  # rigour: low-precision enclosures still contain the value (1 + distance when not)
+        lows = {prec: _distance(flint, make(exponent=None, prec=prec), value) for prec in LOW_PRECS}
+        cases[f"{name}: not contained at {LOW_PRECS} bits"] = max(0.0 if d == 0 else 1.0 + d for d in lows.values())
+    info[name] = {"arb": box.str(40, radius=True), "mp": mpmath.nstr(value, 50), "width": 2 * float(box.rad())}
 
 
 def _measure(seed: int, *, control: bool = False) -> Measurement:
     flint = _arb_env()
     blows, sols = _mp_values(seed)
-    scores, cases = [], {}
+    cases, info = {}, {}
     for n, x0, g, T, tail in blows:
-        box = arb_blowup_time(x0, n, g, exponent=Fraction(n - 1, n) if control else None)
-        sc, inside = _score(flint, box, T)
-        scores.append(sc)
-        cases[f"blow-up time N={n} x0={_s(x0)} g={_s(g)}"] = {
-            "arb": box.str(40, radius=True), "mp": mpmath.nstr(T, 40), "contains": inside,
-            "width": 2 * float(box.rad()), "mp_tail_bound": float(tail)}
+        name = f"blow-up time N={n} x0={_s(x0)} g={_s(g)}"
+        _checks(flint, lambda exponent, prec=ARB_PREC, n=n, x0=x0, g=g: arb_blowup_time(x0, n, g, exponent=exponent,
+                                                                                        prec=prec),
+                T, name, cases, info, Fraction(n - 1, n) if control else None)
+        info[name]["mp_tail_bound"] = float(tail)
     for n, x0, a, b, t, val in sols:
-        box = arb_solution(t, x0, n, a, b, exponent=Fraction(n - 1, n) if control else None)
-        sc, inside = _score(flint, box, val)
-        scores.append(sc)
-        cases[f"x(t) N={n} x0={_s(x0)} g={_s(a)}+{_s(b)}t t={_s(t)}"] = {
-            "arb": box.str(40, radius=True), "mp": mpmath.nstr(val, 40), "contains": inside,
-            "width": 2 * float(box.rad())}
-    agg = min if control else max
-    return Measurement(agg(scores), {"cases": cases, "arb_prec_bits": ARB_PREC, "mp_digits": MP_DIGITS,
-                                     "score": "interval width if it contains the mp value, else 1 + rel. distance",
-                                     "seed": seed})
+        name = f"x(t) N={n} x0={_s(x0)} g={_s(a)}+{_s(b)}t t={_s(t)}"
+        _checks(flint, lambda exponent, prec=ARB_PREC, n=n, x0=x0, a=a, b=b, t=t:
+                arb_solution(t, x0, n, a, b, exponent=exponent, prec=prec),
+                val, name, cases, info, Fraction(n - 1, n) if control else None)
+    if control:  # the control is about the formula: only the distance to the (wrong) enclosure counts
+        cases = {k: v for k, v in cases.items() if "distance" in k}
+    return Measurement(cases=cases, details={"values": info, "arb_prec_bits": ARB_PREC, "mp_digits": MP_DIGITS,
+                                             "low_precisions_bits": LOW_PRECS, "seed": seed})
 
 
 CLAIM = Claim(
@@ -163,12 +179,14 @@ CLAIM = Claim(
               r"x(t) \in [x(t)]_{\mathrm{arb}},\ \mathrm{width} < 10^{-30}",
     verify=_measure,
     control=lambda seed: _measure(seed, control=True),
-    tolerance=WIDTH_BAR,
-    tolerance_reason="the issue's bar: a certificate must contain the high-precision value and be narrower "
-                     "than 1e-30. arb at 120 bits gives widths ~1e-35; the mp values (45 digits requested, "
-                     "tail bound < 1e-50) are ~1e-12 of a width away from the interval edges",
+    tolerance=1.0,
+    tolerance_reason="normalized, each case <= 1: the enclosure's width over 1e-30 (arb at 200 bits gives ~1e-58), "
+                     "the mp value's distance from the enclosure over 10^-45 |value| (45 digits requested: local "
+                     "tolerance 1e-47 at 55 working digits, blow-up tail bound < 1e-50), and containment at 24, 53 "
+                     "and 100 bits (0 when contained). Measured by dmf-verify sweep over seeds 0-19: worst error 0.029 (seed 1) = 0.029 x the tolerance "
+                     "(35x margin); smallest control 1.4e+40 (seed 14) = 1.4e+40 x the tolerance",
     control_description="enclosures of the off-by-one formulas (exponent q = 1 - 1/N in place of p = 1 - 2/N): "
-                        "they must NOT contain the integrated values",
+                        "the integrated values must lie far outside them",
     notes="blow-up time for constant g at N = 3, 4, 5 (both signs of x0) and x(t) at a rational t for "
           "affine g at N = 3, 4; all inputs exact rationals (4 decimals drawn from the seed).",
 )

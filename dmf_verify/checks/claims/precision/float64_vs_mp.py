@@ -108,8 +108,9 @@ CLAIM = Claim(
     control=_control,
     tolerance=1e-10,
     tolerance_reason="DOP853 at rtol 1e-13 over <= a few hundred steps: global relative error <= ~1e-11 "
-                     "(measured 1e-14..1e-12); the mp solution is good to ~1e-25, so the difference is the "
-                     "float64 error",
+                     "; the mp solution is good to ~1e-25 (precision.mp_digits), so the difference is the float64 "
+                     "error. Measured by dmf-verify sweep over seeds 0-19: worst error 5.5e-14 (seed 8) = 0.00055 x the tolerance "
+                     "(1.8e+03x margin); smallest control 1.5e-06 (seed 13) = 1.5e+04 x the tolerance",
     control_description="the same float64 solve of Lemma 4 (N = 3) evaluated at (T - t)/T = 1e-8 and 1e-10 "
                         "before blow-up: the relative condition number 1/(p (T - t)) turns float64's ~1e-16 T "
                         "error in the effective blow-up time into >= 1e-10 relative error in x",

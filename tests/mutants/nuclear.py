@@ -1,0 +1,50 @@
+"""Mutants of the minimum nuclear norm solvers (dmf_verify/numerics/nuclear.py)."""
+
+from dmf_verify.checks.mutation import Mutant
+
+N = "dmf_verify/numerics/nuclear.py"
+
+MUTANTS = [
+    Mutant(id="nuclear.lp_weighted_objective", kind="wrong-objective", file=N,
+           find="        c = np.ones(d)\n        a_eq = lam\n",
+           replace="        c = np.arange(1.0, d + 1.0)\n        a_eq = lam\n",
+           targets=("nuclear.sdp_vs_lp",),
+           description="the PSD eigenvalue LP minimizes a weighted l1 norm sum_k k x_k (proposition1's instances "
+                       "have a tie-free diagonal vertex it still finds)"),
+    Mutant(id="nuclear.lp_free_weighted_objective", kind="wrong-objective", file=N,
+           find="        c = np.ones(2 * d)\n", replace="        c = np.concatenate([np.ones(d), 3.0 * np.ones(d)])\n",
+           targets=("nuclear.sdp_vs_lp", "arora2019.proposition1"),
+           description="the unrestricted LP charges negative eigenvalues three times"),
+    Mutant(id="nuclear.lp_split_sign", kind="sign-flip", file=N,
+           find="x = res.x[:d] - res.x[d:] if not psd else res.x.copy()",
+           replace="x = res.x[:d] + res.x[d:] if not psd else res.x.copy()",
+           targets=("nuclear.sdp_vs_lp",),
+           description="x = x+ + x- instead of x+ - x- (the values are unchanged: only the minimizer is wrong)"),
+    Mutant(id="nuclear.lp_psd_bound_dropped", kind="dropped-term", file=N,
+           find='res = linprog(c, A_eq=a_eq, b_eq=y, bounds=(0, None), method="highs")',
+           replace='res = linprog(c, A_eq=a_eq, b_eq=y, bounds=(0, None) if not psd else (-1.0, None), method="highs")',
+           targets=("nuclear.sdp_vs_lp", "arora2019.proposition1"),
+           description="the PSD LP lets eigenvalues go down to -1"),
+    Mutant(id="nuclear.commuting_basis_transposed", kind="transposed-order", file=N,
+           find='a = np.einsum("ik,mk,jk->mij", v, lam, v)', replace='a = np.einsum("ki,mk,jk->mij", v, lam, v)',
+           targets=("nuclear.sdp_vs_lp",),
+           description="random commuting sensing builds A_i with V^T on one side"),
+    Mutant(id="nuclear.commuting_matrices_transposed", kind="transposed-order", file=N,
+           find="    r.W = (v * x) @ v.T\n", replace="    r.W = (v * x) @ v\n",
+           targets=("arora2019.proposition1",),
+           description="W = V diag(x) V instead of V diag(x) V^T"),
+    Mutant(id="nuclear.scs_psd_objective", kind="wrong-objective", file=N,
+           find="            objective = cp.trace(w)\n", replace="            objective = cp.sum(w)\n",
+           targets=("nuclear.sdp_vs_lp",),
+           description="the PSD SDP minimizes the sum of entries instead of the trace"),
+    Mutant(id="nuclear.completion_index", kind="wrong-index", file=N,
+           find="            idx = op.rows + (d + op.cols) * n\n", replace="            idx = op.rows + op.cols * n\n",
+           targets=("arora2019.fig8.not_nuclear", "arora2019.conjecture1.counterevidence",
+                    "arora2019.fig1.depth_helps"),
+           description="the completion SDP pins the observed entries in the P block instead of W"),
+    Mutant(id="nuclear.norm_is_frobenius", kind="wrong-objective", file=N,
+           find="    return float(np.sum(np.linalg.svd(w, compute_uv=False)))\n",
+           replace="    return float(np.sqrt(np.sum(np.linalg.svd(w, compute_uv=False) ** 2)))\n",
+           targets=("nuclear.sdp_vs_lp",),
+           description="the reported 'nuclear norm' of an SCS solution is its Frobenius norm"),
+]
