@@ -203,7 +203,7 @@ def test_derivation_is_verified():
 
 # --- the claims and the experiment ------------------------------------------------------------------------------
 SOLT_IDS = ["soltanolkotabi.balance.flow", "soltanolkotabi.balance.gd", "soltanolkotabi.imbalance_bound",
-            "soltanolkotabi.imbalance_scaling", "soltanolkotabi.gradient", "soltanolkotabi.recovery",
+            "soltanolkotabi.balance.scaling", "soltanolkotabi.imbalance_scaling", "soltanolkotabi.gradient", "soltanolkotabi.recovery",
             "soltanolkotabi.phases"]
 
 

@@ -96,6 +96,6 @@ MUTANTS = [
     # ---- fitted slopes (soltanolkotabi) --------------------------------------------------------
     Mutant(id="asym.loglog_intercept", kind="wrong-index", file=ASY,
            find="    return float(np.polyfit(lx, ly, 1)[0])\n", replace="    return float(np.polyfit(lx, ly, 1)[1])\n",
-           targets=("soltanolkotabi.imbalance_scaling", "soltanolkotabi.recovery"),
+           targets=("soltanolkotabi.balance.scaling", "soltanolkotabi.recovery"),
            description="the log-log fit returns the intercept instead of the slope"),
 ]

@@ -70,7 +70,7 @@ def _errors() -> dict:
                 else:
                     ref = integrate(f, y0, [t], digits=d + 20, max_steps=MAX_STEPS).y[-1]
                 err = _relative(res.y[-1], ref)
-            out[(name, d)] = (float(err), res.steps + res.rejected)
+            out[(name, d)] = (float(err), res.stats["steps"] + res.stats["rejected"])
     return out
 
 
