@@ -53,12 +53,14 @@ def test_every_mutant_of_the_new_statement_example_is_killed():
 
 
 def _mutants():
-    sys.path.insert(0, str(EXAMPLES / "new_statement"))
-    try:
-        from mutants import MUTANTS
-    finally:
-        sys.path.remove(str(EXAMPLES / "new_statement"))
-    return MUTANTS
+    # loaded from its file: the name ``mutants`` would otherwise resolve to tests/mutants (the catalogue)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("example_new_statement_mutants",
+                                                  EXAMPLES / "new_statement" / "mutants.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.MUTANTS
 
 
 def test_mutant_catalogue_matches_the_example_code_and_each_claim_has_three_kinds():

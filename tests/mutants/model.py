@@ -57,8 +57,8 @@ MUTANTS = [
            targets=("balancedness.flow", "balancedness.gd"),
            description="D_j = W_(j+1)^T W_(j+1) + W_j W_j^T"),
     Mutant(id="model.identity_alpha_root", kind="wrong-exponent", file=M,
-           find="return [alpha * np.eye(int(dim)) for _ in range(n)]",
-           replace="return [alpha ** (1.0 / n) * np.eye(int(dim)) for _ in range(n)]",
+           find="return [alpha * np.eye(dim) for _ in range(n)]",
+           replace="return [alpha ** (1.0 / n) * np.eye(dim) for _ in range(n)]",
            targets=("chou.sensing",),
            description="alpha I init confuses the per-factor and the end-to-end scale"),
     # ---- descent.py -----------------------------------------------------------------------------

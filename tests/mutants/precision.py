@@ -10,29 +10,30 @@ the stall as an error, so the mutant targets them only.
 from dmf_verify.checks.mutation import Mutant
 
 P = "dmf_verify/numerics/precise.py"
+G = "dmf_verify/numerics/integrators/gbs.py"
 S = "dmf_verify/numerics/scalar_ode.py"
 C = "dmf_verify/checks/claims/precision/certificate.py"
 E = "dmf_verify/checks/claims/arora2019/eq11.py"
 
 MUTANTS = [
     # ---- the mp integrator ----------------------------------------------------------------------
-    Mutant(id="precise.tolerance_loosened", kind="wrong-threshold", file=P,
-           find="tol_r = A.num(10) ** (-(digits + 2)) if rtol is None else A.num(rtol)",
-           replace="tol_r = A.num(10) ** (-(digits - 12)) if rtol is None else A.num(rtol)",
+    Mutant(id="precise.tolerance_loosened", kind="wrong-threshold", file=G,
+           find="tol_r = A.num(10) ** (-(digits + 2)) if rtol is None else opts[\"rtol\"]",
+           replace="tol_r = A.num(10) ** (-(digits - 12)) if rtol is None else opts[\"rtol\"]",
            targets=("precision.mp_digits", "arora2019.lemma4", "arora2019.eq11", "arora2019.eq11.depth_gap"),
            description="the GBS local tolerance loosened 10^14-fold"),
-    Mutant(id="precise.output_rounded", kind="precision-loss", file=P,
-           find="            out_y.append([A.to_mpf(v) for v in y])\n",
-           replace="            out_y.append([mpmath.mpf(mpmath.nstr(A.to_mpf(v), digits - 8)) for v in y])\n",
+    Mutant(id="precise.output_rounded", kind="precision-loss", file=G,
+           find="            out_y.append(list(y))\n",
+           replace="            out_y.append([A.num(mpmath.nstr(A.to_mpf(v), max(dps - GUARD_DIGITS - 8, 1))) for v in y])\n",
            targets=("precision.mp_digits", "precision.blowup_certificate", "arora2019.lemma4",
                     "arora2019.eq11.depth_gap"),
            description="the integrator's output is rounded to 8 digits fewer than requested"),
-    Mutant(id="precise.float_weights", kind="float-leak", file=P,
+    Mutant(id="precise.float_weights", kind="float-leak", file=G,
            find="weights = [[None] + [1 / (A.num(seq[j] * seq[j]) / (seq[j - l] * seq[j - l]) - 1)",
            replace="weights = [[None] + [1 / ((seq[j] * seq[j]) / (seq[j - l] * seq[j - l]) - 1)",
            targets=("precision.mp_digits",),
            description="the Aitken-Neville weights are float64: extrapolation stalls at ~1e-16"),
-    Mutant(id="precise.guard_digits_dropped", kind="precision-loss", file=P,
+    Mutant(id="precise.guard_digits_dropped", kind="precision-loss", file=G,
            find="GUARD_DIGITS = 10\n", replace="GUARD_DIGITS = -6\n",
            targets=("precision.mp_digits", "arora2019.eq11"),
            description="the working precision is 6 digits below the requested accuracy"),
