@@ -52,7 +52,8 @@ def _measure(seed: int, *, control: bool = False) -> Measurement:
 
 CLAIM = Claim(
     id="arora2019.fig6.sharpening",
-    source="Arora et al. 2019, Figure 6 (matrix sensing; Section 3, 'sharper with a deeper factorization')",
+    source="Arora et al. 2019, Figure 6 (Appendix D: the sensing version of Figure 13; Section 3, 'sharper with a "
+           "deeper factorization')",
     statement=r"\text{sharpness}(N) = \frac{t_{90\%} - t_{10\%}}{t_{10\%}},\quad "
               r"\frac{\text{sharpness}(N{+}1)}{\text{sharpness}(N)} < 0.9,\ N = 1, 2, 3",
     verify=_measure,

@@ -76,9 +76,9 @@ def _measure(seed: int, *, control: bool = False) -> Measurement:
 
 
 def _derive():
-    from dmf_verify.theory.svd_flow import theorem3  # Lemma 3 is the premise of Theorem 3's derivation
+    from dmf_verify.theory.end_to_end import lemma3  # the end-to-end equation the factor flow is compared with
 
-    return theorem3()
+    return lemma3()
 
 
 CLAIM = Claim(

@@ -179,7 +179,8 @@ CLAIMS = [
     ),
     Claim(
         id="arora2019.theorem1.finite_alpha",
-        source="Arora et al. 2019, Theorem 1 (proof idea: W(t) commutes with the A_i); theory/psd_factorization.py",
+        source="Arora et al. 2019, Theorem 1 (Gunasekar et al. 2017) at finite alpha: W(t) commutes with the A_i "
+               "(the argument of P1's proof of Theorem 2, Appendix B.1); theory/psd_factorization.py",
         statement=r"W_\infty(\alpha) = V\operatorname{diag}(w)V^\top,\ w = \alpha^2 e^{\Lambda^\top\nu},\ "
                   r"\Lambda w = y\ \ (= \operatorname{argmin}_{\Lambda w = y} \textstyle\sum_k w_k\ln(w_k/\alpha^2) - w_k)",
         verify=_finite_alpha,

@@ -109,7 +109,7 @@ def _measure(seed: int, *, depth1: bool = False) -> Measurement:
 
 CLAIM = Claim(
     id="chou.early_stopping.denoise",
-    source="Chou, Gieshoff, Maly & Rauhut, abstract ('those intervals can be used as criteria for early stopping')",
+    source="Chou et al., abstract ('those intervals can be used as criteria for early stopping')",
     statement=r"\max_{k\in I_{\rm inner}}\frac{\|W_k - P_r(A)\|_F}{\|W_\infty - P_r(A)\|_F}\ \ll 1,\quad "
               r"A = L + E\ (\text{noisy}),\ W_\infty = A_+",
     verify=_measure,

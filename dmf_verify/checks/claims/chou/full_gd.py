@@ -134,7 +134,7 @@ NOTES = (f"spectrum {SPECTRUM} jittered +-10% per seed, r = {RANK}, delta = {DEL
 CLAIMS = [
     Claim(
         id="chou.erank_intervals.full_gd",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('accurately locate time intervals where the effective rank "
+        source="Chou et al., abstract ('accurately locate time intervals where the effective rank "
                "of the iterates is close to the effective rank of a low-rank projection'); full-matrix GD",
         statement=r"I_{\rm inner}\subseteq\{k:|\mathrm{erank}(W_k)-\mathrm{erank}(A_r)|\le\delta\}\subseteq I_{\rm outer}"
                   r"\quad(W_k\text{: GD on the full factors from }\alpha I)",
@@ -150,7 +150,7 @@ CLAIMS = [
     ),
     Claim(
         id="chou.erank_intervals.random_init",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('empirical evidence ... random initialization'); empirical, "
+        source="Chou et al., abstract ('empirical evidence ... random initialization'); empirical, "
                "timing of the predicted intervals",
         statement=r"\Pr\big[\text{both ends of the measured plateau within a factor 2 of the predicted enclosure}\big]"
                   r"\ge 0.8\quad(W_j(0)\sim\mathcal N(0,\alpha^2/d),\ N=2)",
@@ -167,7 +167,7 @@ CLAIMS = [
     ),
     Claim(
         id="chou.erank_intervals.sensing",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('empirical evidence ... matrix sensing'); empirical, timing "
+        source="Chou et al., abstract ('empirical evidence ... matrix sensing'); empirical, timing "
                "of the predicted intervals",
         statement=r"\Pr\big[\text{both ends of the measured plateau within a factor 2 of the predicted enclosure}\big]"
                   r"\ge 0.8\quad(\ell=\tfrac1{2m}\textstyle\sum_i(\langle A_i,W\rangle-y_i)^2,\ W_j(0)=\alpha I,\ N=3)",

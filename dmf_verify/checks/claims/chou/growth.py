@@ -118,8 +118,8 @@ def _derive():
 
 CLAIM = Claim(
     id="chou.switch_on.growth",
-    source="Chou, Gieshoff, Maly & Rauhut, switch-on time bounds (abstract: 'accurately locate time intervals'); "
-           "growth laws alpha^-(N-2)/lambda (N >= 3), ln(1/alpha)/lambda (N = 2)",
+    source="Chou et al., abstract ('accurately locate time intervals'); the growth laws of the project's "
+           "switch-on bounds: alpha^-(N-2)/lambda (N >= 3), ln(1/alpha)/lambda (N = 2)",
     statement=r"K_\theta \propto \frac{\alpha^{-(N-2)}}{\lambda}\ (N\ge 3),\qquad "
               r"\eta\lambda K_\theta = \ln(1/\alpha) + O(1)\ (N = 2)",
     verify=_measure,

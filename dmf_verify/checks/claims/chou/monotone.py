@@ -13,8 +13,8 @@ for the aligned problem (where k* <= 1.002 K_1 was measured on 300 random cases)
 * ``chou.erank_monotone``: the estimation problem 1/2 ||W - A||_F^2 from W_j(0) = alpha I (the setting whose
   dynamics are proved: chou.decoupling), full-matrix GD, 18 random instances per seed (N = 2, 3, 4,
   random spectra and eigenbases, random alpha); error = max over instances of max(drop, ln(k*/1.25 K_1)^+).
-* ``chou.erank_monotone.random_init`` / ``.sensing``: the same statement per instance as a rate (drop <= 1e-3
-  and k* <= 3 K_1; erank drops below 0.01 are tolerated: under sensing drops of 0.003-0.007 occur) for small random
+* ``chou.erank_monotone.random_init`` / ``.sensing``: the same statement per instance as a rate (drop <= 1e-2
+  and k* <= 3 K_1; the threshold is 1e-2, not 1e-3: under sensing drops of 0.003-0.007 occur) for small random
   Gaussian factors, and for Gaussian sensing from alpha I (N = 2, 3).
 
 Control: the same instances from a large initialisation (W_j(0) = lambda_1^(1/N) I, resp. random factors whose
@@ -144,7 +144,7 @@ def _rate(seed: int, kind: str, *, big: bool = False) -> Rate:
 
 
 COMMON = ("d = 5, N = 2, 3, 4; lambda_1 ~ logU[1, 10], lambda_i / lambda_1 ~ logU[0.05, 1], Haar eigenbasis; "
-          "alpha / lambda_1^(1/N) ~ logU over [1e-3, 0.2] (N = 2), [0.02, 0.2] (N = 3), [0.1, 0.3] (N = 4); eta = "
+          "alpha / lambda_1^(1/N) ~ logU over [1e-3, 0.2] (N = 2), [0.02, 0.2] (N = 3), [0.15, 0.3] (N = 4) (the rates: N = 2, 3); eta = "
           "0.5 / "
           "(N lambda_1^(2-2/N)); run to 1.5x the derived switch-on bound of the smallest eigenvalue (theta = 0.9); "
           "erank recorded at every step (batched GD, numerics/batched.py).")
@@ -152,7 +152,7 @@ COMMON = ("d = 5, N = 2, 3, 4; lambda_1 ~ logU[1, 10], lambda_i / lambda_1 ~ log
 CLAIMS = [
     Claim(
         id="chou.erank_monotone",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('trajectories whose complexity (measured in terms of "
+        source="Chou et al., abstract ('trajectories whose complexity (measured in terms of "
                "effective rank) is monotonically increasing'); estimation problem, W_j(0) = alpha I",
         statement=r"k^*=\arg\min_k\mathrm{erank}(W_k):\ \mathrm{erank}(W_i)\le\mathrm{erank}(W_j)\ \ "
                   r"(k^*\le i<j),\qquad k^*\le 1.25\,K_1(\theta = 0.99)",
@@ -169,7 +169,7 @@ CLAIMS = [
     ),
     Claim(
         id="chou.erank_monotone.random_init",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('empirical evidence ... random initialization'); empirical",
+        source="Chou et al., abstract ('empirical evidence ... random initialization'); empirical",
         statement=r"\Pr\big[\text{drop after }k^* \le 10^{-2}\ \wedge\ k^*\le 3K_1\big] \ge 0.8\quad"
                   r"(W_j(0)\ \text{i.i.d. }\mathcal N(0, \alpha^2/d))",
         verify=lambda seed: _rate(seed, "random"),
@@ -185,7 +185,7 @@ CLAIMS = [
     ),
     Claim(
         id="chou.erank_monotone.sensing",
-        source="Chou, Gieshoff, Maly & Rauhut, abstract ('empirical evidence ... matrix sensing'); empirical",
+        source="Chou et al., abstract ('empirical evidence ... matrix sensing'); empirical",
         statement=r"\Pr\big[\text{drop after }k^* \le 10^{-2}\ \wedge\ k^*\le 3K_1\big] \ge 0.8\quad"
                   r"(\ell = \tfrac1{2m}\textstyle\sum_i(\langle A_i, W\rangle - y_i)^2,\ W_j(0)=\alpha I)",
         verify=lambda seed: _rate(seed, "sensing"),

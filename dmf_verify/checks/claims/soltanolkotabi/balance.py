@@ -181,7 +181,8 @@ CLAIMS = [
     ),
     Claim(
         id="soltanolkotabi.balance.scaling",
-        source="Soltanolkotabi, Stöger & Xie 2023, implicit balancing: the imbalance is O(alpha^2) from small init",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract, implicit property (1) ('coupling of the trajectory'); "
+               "the O(alpha^2) scaling of the imbalance from small init is the project's measurement",
         statement=r"\|U_T^\top U_T - V_T^\top V_T\|_F \propto \alpha^2\ (\eta\text{ small}),\quad "
                   r"\Big\|\sum_{t<T}\eta^2(G_U^\top G_U - G_V^\top G_V)\Big\|_F \propto \eta\ (\eta T \text{ fixed})",
         verify=_scaling,

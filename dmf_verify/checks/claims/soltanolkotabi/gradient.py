@@ -85,7 +85,8 @@ def _measure(seed: int, *, factor: float = 1.0) -> Measurement:
 
 CLAIM = Claim(
     id="soltanolkotabi.gradient",
-    source="Soltanolkotabi, Stöger & Xie 2023, the loss f(U, V) and its gradient descent",
+    source="Soltanolkotabi, Stöger & Xie 2023, abstract ('an overparameterized model trained via factorized gradient "
+           "descent'); the loss f(U, V) and its gradient as the project writes them",
     statement=r"\nabla_U f = \mathcal G V,\ \nabla_V f = \mathcal G^\top U,\ "
               r"\mathcal G = \tfrac1m\sum_i(\langle A_i, UV^\top\rangle - y_i)A_i;\ "
               r"U^+ = U - \eta\nabla_U f,\ V^+ = V - \eta\nabla_V f",

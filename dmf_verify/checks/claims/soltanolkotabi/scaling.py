@@ -202,8 +202,9 @@ CLAIMS = [
     ),
     Claim(
         id="soltanolkotabi.phase_times",
-        source="Soltanolkotabi, Stöger & Xie 2023 (small random initialization is akin to spectral learning: the "
-               "alignment phase); phase transition time t_1",
+        source="Soltanolkotabi, Stöger & Xie 2023, abstract ('from small random initialization moves towards solutions "
+               "that are both globally optimal'); the length of the first (alignment) phase, t_1, as the project "
+               "reconstructs it (the spectral picture of Stöger & Soltanolkotabi 2021, in P3's references)",
         statement=r"t_1 = \frac{\ln(1/\alpha)}{\ln(1+\eta s_1(M))} + O(1),\quad M = \tfrac1m\mathcal A^*(y),\quad "
                   r"t_1 = \min\{t : \|U_tV_t^\top\|_F \ge 0.1\|X^*\|_F\}",
         verify=_phases,
