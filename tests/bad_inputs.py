@@ -922,6 +922,55 @@ SPECS += [
 ]
 
 
+def _mp_field():
+    """(gradient, sigma_rate, vector_rates) for integrate_spectral_flow_mp (the claim's own mp field)."""
+    from dmf_verify.checks.claims.arora2019.spectral_flow import _field
+    from dmf_verify.checks.dynamics_reference import mp_gradient
+
+    sigma_rate, vector_rates = _field(None, "mpmath")
+    return mp_gradient(frob()), sigma_rate, vector_rates
+
+
+def _batch_runs():
+    from dmf_verify.numerics.training import completion_problem, init_factors
+
+    return ([completion_problem(3, 1, 4, seed=s) for s in (0, 1)], [init_factors(3, 2, 0.1, seed=s) for s in (0, 1)])
+
+
+_HOT = Skip(reason="hot-loop building block (the default field of integrate_spectral_flow, called per step)")
+_METHODS = Option(choices=("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA"))
+SPECS += [
+    # ---- spectral_flow (Theorem 3 / Lemma 2 as an ODE on (sigma, U, V)) -------------------------------
+    Spec("spectral_flow.handwritten_rate", _imp(f"{N}.spectral_flow", "handwritten_rate"),
+         lambda: {"n": 2, "sigma": 1.0, "proj": 0.5}, kinds={"n": _HOT, "sigma": _HOT, "proj": _HOT}),
+    Spec("spectral_flow.handwritten_vectors", _imp(f"{N}.spectral_flow", "handwritten_vectors"),
+         lambda: dict(zip(("u", "s", "v"), svd22()), g=G22(), n=2), kinds={k: _HOT for k in ("u", "s", "v", "g", "n")}),
+    Spec("spectral_flow.initial_state", _imp(f"{N}.spectral_flow", "initial_state"),
+         lambda: {"w0": np.diag([2.0, 1.0]) + 0.1}),
+    Spec("spectral_flow.mp_svd", _imp(f"{N}.spectral_flow", "mp_svd"), lambda: {"w": M23()}),
+    Spec("spectral_flow.integrate_spectral_flow", _imp(f"{N}.spectral_flow", "integrate_spectral_flow"),
+         lambda: {"gradient": frob().gradient, "w0": np.diag([2.0, 1.0]) + 0.1, "depth": 2,
+                  "t_eval": np.array([0.0, 0.05]), "rtol": 1e-8, "atol": 1e-10, "method": "DOP853"},
+         kinds={"gradient": Func(), "sigma_rate": Func(), "vector_rates": Func(), "t_eval": Vector(),
+                "method": _METHODS}),
+    Spec("spectral_flow.integrate_spectral_flow_mp", _imp(f"{N}.spectral_flow", "integrate_spectral_flow_mp"),
+         lambda: dict(zip(("gradient", "sigma_rate", "vector_rates"), _mp_field()), w0=np.diag([2.0, 1.0]) + 0.1,
+                      depth=2, t_eval=[0.01], digits=15),
+         kinds={"gradient": Func(), "sigma_rate": Func(), "vector_rates": Func(),
+                "t_eval": Vector(numbers_as_text_ok=True), "digits": Int(low=5, high=500)}, timeout=15.0),
+    # ---- torch_backend -------------------------------------------------------------------------------
+    Spec("torch_backend.default_device", _imp(f"{N}.torch_backend", "default_device"), lambda: {}),
+    Spec("torch_backend.train_batch", _imp(f"{N}.torch_backend", "train_batch"),
+         lambda: {"problems": _batch_runs()[0], "factor_lists": _batch_runs()[1], "optimizer": "gd", "lr": 0.01,
+                  "tol": 1e-6, "max_iter": 3, "rho": 0.9, "eps": 1e-4, "device": "cpu"},
+         kinds={"problems": Skip(reason="a list of problems: HAND rows"),
+                "factor_lists": Skip(reason="a list of factor lists: HAND rows"),
+                "optimizer": Option(choices=("gd", "adaptive")), "rho": Real(low=0.0, high=1.0, high_open=True),
+                "tol": Real(low=0.0), "eps": Real(low=0.0), "dtype": Skip(reason="numpy dtype"),
+                "device": Option(choices=("cpu", "cuda"), optional=True)}, timeout=20.0),
+]
+
+
 # --- rows that generation cannot express ------------------------------------------------------
 def _call(module: str, attr: str, *args, **kwargs):
     return lambda: getattr(importlib.import_module(module), attr)(*args, **kwargs)
@@ -1071,6 +1120,18 @@ HAND: list[Row] = [
                                                                np.ones((2, 3, 2))), "fs", ShapeError),
     Row("batched.BatchedSensing[y-shape]", lambda: importlib.import_module(f"{N}.batched").BatchedSensing(
         np.stack([A322(), A322()]), np.ones((2, 2))), "y", ShapeError),
+    # torch_backend.train_batch's run lists
+    Row("torch_backend.train_batch[problems-str]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        "abc", _batch_runs()[1], optimizer="gd", max_iter=1), "problems", text="abc"),
+    Row("torch_backend.train_batch[lengths]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], _batch_runs()[1][:1], optimizer="gd", max_iter=1), "factor_lists"),
+    Row("torch_backend.train_batch[problem-int]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        [3, 3], _batch_runs()[1], optimizer="gd", max_iter=1), "problems"),
+    Row("torch_backend.train_batch[factors-nan]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], [[np.full((3, 3), NAN)] * 2] * 2, optimizer="gd", max_iter=1), "factor_lists",
+        NonFiniteError),
+    Row("torch_backend.train_batch[factors-shape]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], [[np.eye(2)] * 2] * 2, optimizer="gd", max_iter=1), "factor_lists", ShapeError),
     # flows, the scalar ODE (the issue's examples there)
     Row("flow.integrate_factor_flow[layer_rates=[1,nan,1]]", lambda: importlib.import_module(f"{N}.flow").integrate_factor_flow(
         frob(), [np.eye(2), np.eye(2), np.eye(2)], [0.0, 1.0], layer_rates=[1.0, NAN, 1.0]), "layer_rates", NonFiniteError),
@@ -1120,7 +1181,9 @@ EXEMPT: dict[str, str] = {
     "scalar_ode.Forcing": "built by constant/affine/cosine (which have Specs)",
     **{f"{m}.{n}": "a result type (constructed by the library, not an entry point)" for m, n in (
         ("scaling", "SlopeFit"), ("psd", "PSDLimit"), ("psd", "LPRate"), ("batched", "BatchedDescentResult"),
-        ("ratings", "Ratings"))},
+        ("ratings", "Ratings"), ("spectral_flow", "SpectralFlowResult"))},
+    "torch_backend.TorchObjective": "built by torch_backend.train from a loss training.train validated",
+    "torch_backend.train": "the torch half of training.train, which validates every argument first (Spec training.train)",
     **{f"validation.{n}": "the validators themselves: tests/test_bad_input_validators.py" for n in (
         "as_finite_array", "as_generator", "as_index_array", "as_matrix", "as_real_array", "as_vector", "check_bool",
         "check_callable", "check_depth", "check_exact_real", "check_factors", "check_int", "check_int_sequence", "check_loss",
@@ -1132,7 +1195,7 @@ EXEMPT: dict[str, str] = {
 MODULES = {**{m: f"{N}.{m}" for m in ("model", "losses", "spectral", "descent", "nuclear", "chou", "asymmetric",
                                       "singular_vectors", "tracking", "flow", "rates", "scalar_ode", "precise",
                                       "training", "validation", "scaling", "richardson", "ratings", "psd",
-                                      "batched")},
+                                      "batched", "spectral_flow", "torch_backend")},
            "instances": "dmf_verify.checks.instances"}
 
 
