@@ -971,6 +971,46 @@ SPECS += [
 ]
 
 
+def _qloss():
+    from dmf_verify.numerics.mp_model import quadratic_loss
+
+    return quadratic_loss(frob())
+
+
+_MP_BLOCK = Skip(reason="mp building block called per step (gradient_descent, flows): validated at the entry points")
+SPECS += [
+    # ---- mp_model (the mp forms of the model and GD) ---------------------------------------------------
+    Spec("mp_model.to_mp", _imp(f"{N}.mp_model", "to_mp"), lambda: {"a": M22(), "name": "a"},
+         kinds={"name": Skip(reason="the name used in messages")}),
+    *[Spec(f"mp_model.{fn}", _imp(f"{N}.mp_model", fn), (lambda kw=kw: kw()), kinds={k: _MP_BLOCK for k in ks})
+      for fn, kw, ks in (("to_float", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("matmul", lambda: {"a": [[1]], "b": [[2]]}, ("a", "b")),
+                         ("transpose", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("axpy", lambda: {"alpha": 2, "x": [[1]], "y": [[1]]}, ("alpha", "x", "y")),
+                         ("product", lambda: {"factors": [[[1]], [[2]]]}, ("factors",)),
+                         ("flatten", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("frobenius", lambda: {"a": [[3, 4]]}, ("a",)),
+                         ("factor_gradients", lambda: {"factors": [[[1]], [[2]]], "grad_w": [[1]]},
+                          ("factors", "grad_w")))],
+    Spec("mp_model.QuadraticLoss", _imp(f"{N}.mp_model", "QuadraticLoss"),
+         lambda: {"A": [[1, 0], [0, 1]], "y": [1, 2], "c": "0.5", "shape": (1, 2)},
+         kinds={"A": Skip(reason="mp rows: HAND rows"), "y": Skip(reason="a list of mp reals: HAND rows"),
+                "c": Real()}),
+    Spec("mp_model.quadratic_loss", _imp(f"{N}.mp_model", "quadratic_loss"), lambda: {"loss": frob()}),
+    Spec("mp_model.gradient_descent", _imp(f"{N}.mp_model", "gradient_descent"),
+         lambda: {"loss": _qloss(), "factors": F32(), "step": 0.01, "steps": 2, "sequential": False,
+                  "gradient_scale": None},
+         kinds={"gradient_scale": Real(optional=True)}),
+    Spec("mp_model.orthonormal_columns", _imp(f"{N}.mp_model", "orthonormal_columns"), lambda: {"a": M23().T}),
+    Spec("mp_model.balanced_factors", _imp(f"{N}.mp_model", "balanced_factors"),
+         lambda: {"u": np.eye(2), "s": np.array([2.0, 1.0]), "v": np.eye(2), "hidden_bases": [np.eye(3)[:, :2]]},
+         # v's row count d' is free; s is taken exactly, so decimal strings are valid entries
+         kinds={"u": Matrix(), "v": Matrix(), "s": Vector(fixed=True, numbers_as_text_ok=True),
+                "hidden_bases": Skip(reason="a list of matrices: HAND rows")}),
+    Spec("mp_model.imbalance", _imp(f"{N}.mp_model", "imbalance"), lambda: {"factors": F32()}),
+]
+
+
 # --- rows that generation cannot express ------------------------------------------------------
 def _call(module: str, attr: str, *args, **kwargs):
     return lambda: getattr(importlib.import_module(module), attr)(*args, **kwargs)
@@ -1120,6 +1160,26 @@ HAND: list[Row] = [
                                                                np.ones((2, 3, 2))), "fs", ShapeError),
     Row("batched.BatchedSensing[y-shape]", lambda: importlib.import_module(f"{N}.batched").BatchedSensing(
         np.stack([A322(), A322()]), np.ones((2, 2))), "y", ShapeError),
+    # mp_model
+    Row("mp_model.to_mp[ragged]", _call(f"{N}.mp_model", "to_mp", [[1.0, 2.0], [3.0]]), "a", ShapeError),
+    Row("mp_model.to_mp[str-entry]", _call(f"{N}.mp_model", "to_mp", [["x", 2.0]]), "a", text="x"),
+    Row("mp_model.to_mp[nan-entry]", _call(f"{N}.mp_model", "to_mp", [["nan", 2.0]]), "a", NonFiniteError),
+    Row("mp_model.QuadraticLoss[A-str]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        "abc", [1, 2], 1, (1, 2)), "A", text="abc"),
+    Row("mp_model.QuadraticLoss[A-width]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0, 0]], [1], 1, (1, 2)), "A", ShapeError),
+    Row("mp_model.QuadraticLoss[y-nan]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0], [0, 1]], [1, NAN], 1, (1, 2)), "y", NonFiniteError),
+    Row("mp_model.QuadraticLoss[y-length]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0], [0, 1]], [1], 1, (1, 2)), "y", ShapeError),
+    Row("mp_model.gradient_descent[loss-shape]", lambda: importlib.import_module(f"{N}.mp_model").gradient_descent(
+        _qloss(), [np.eye(3)], step=0.1, steps=1), "factors", ShapeError),
+    Row("mp_model.balanced_factors[hidden-str]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, 1.0],
+                                                       np.eye(2), "abc"), "hidden_bases", text="abc"),
+    Row("mp_model.balanced_factors[hidden-columns]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, 1.0],
+                                                           np.eye(2), [np.eye(3)]), "hidden_bases", ShapeError),
+    Row("mp_model.balanced_factors[s-negative]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, -1.0],
+                                                       np.eye(2), []), "s", text="-1"),
     # torch_backend.train_batch's run lists
     Row("torch_backend.train_batch[problems-str]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
         "abc", _batch_runs()[1], optimizer="gd", max_iter=1), "problems", text="abc"),
@@ -1195,7 +1255,7 @@ EXEMPT: dict[str, str] = {
 MODULES = {**{m: f"{N}.{m}" for m in ("model", "losses", "spectral", "descent", "nuclear", "chou", "asymmetric",
                                       "singular_vectors", "tracking", "flow", "rates", "scalar_ode", "precise",
                                       "training", "validation", "scaling", "richardson", "ratings", "psd",
-                                      "batched", "spectral_flow", "torch_backend")},
+                                      "batched", "spectral_flow", "torch_backend", "mp_model")},
            "instances": "dmf_verify.checks.instances"}
 
 
