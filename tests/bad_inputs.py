@@ -959,7 +959,7 @@ SPECS += [
          kinds={"gradient": Func(), "sigma_rate": Func(), "vector_rates": Func(),
                 "t_eval": Vector(numbers_as_text_ok=True), "digits": Int(low=5, high=500)}, timeout=15.0),
     # ---- torch_backend -------------------------------------------------------------------------------
-    Spec("torch_backend.default_device", _imp(f"{N}.torch_backend", "default_device"), lambda: {}),
+    Spec("torch_backend.default_device", _imp(f"{N}.torch_backend", "default_device"), dict),
     Spec("torch_backend.train_batch", _imp(f"{N}.torch_backend", "train_batch"),
          lambda: {"problems": _batch_runs()[0], "factor_lists": _batch_runs()[1], "optimizer": "gd", "lr": 0.01,
                   "tol": 1e-6, "max_iter": 3, "rho": 0.9, "eps": 1e-4, "device": "cpu"},
