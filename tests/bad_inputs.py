@@ -19,8 +19,10 @@ Where the rows come from
 * ``CLI_ROWS``: command lines that must exit with status 2 and one line on stderr (the CLI's
   extension point: add ``CliRow(...)`` entries).
 
-A row whose module is owned by a helper that is rewriting it carries ``owner=...``; under pytest
-such a row is an expected failure (xfail, not strict) until the owner fixes it.
+Every row is strict: no row carries an ``owner`` and ``KNOWN_HANGS`` is empty. (The mechanism
+stays for a module being rewritten elsewhere: a row with ``owner="#N ..."`` is an expected failure
+under pytest until its owner fixes it, and a known hang is skipped there unless
+DMF_BAD_INPUT_HANGS=1.)
 
 Running
 -------
@@ -70,10 +72,6 @@ INF = float("inf")
 DEFAULT_TIMEOUT = 6.0  # seconds per case (a hang costs this much; valid calls are tiny)
 _NEEDS_BASE = object()
 
-# The #13 helper owns the CLI, #15 the integrators and flows, #16 training and the experiments.
-OWN_15 = "#15 (numerics/flow.py, precise.py, scalar_ode.py, rates.py: being rewritten)"
-OWN_16 = "#16 (numerics/training.py: being rewritten)"
-OWN_13 = "#13 (dmf_verify/checks/cli.py)"
 
 
 # ============================================================================================
@@ -645,6 +643,9 @@ SPECS: list[Spec] = [
     *[Spec(f"chou.{fn}", _imp(f"{N}.chou", fn), (lambda extra=extra: {"lam": 1.0, "depth": 2, "alpha": 0.1, "theta": 0.5, **extra}),
            kinds={"lam": Real(**POS), "depth": Int(low=2)})
       for fn, extra in (("switch_on_time", {}), ("switch_on_time_quadrature", {}), ("switch_on_bounds", {"step": 0.1}))],
+    Spec("chou.recursion_map", _imp(f"{N}.chou", "recursion_map"),
+         lambda: {"depth": np.array([2, 3]), "step": np.array([0.1, 0.1])},
+         kinds={"depth": Vector(also_ndim=(0,)), "step": Vector(also_ndim=(0,))}),
     Spec("chou.erank_rows", _imp(f"{N}.chou", "erank_rows"), lambda: {"x": np.array([[1.0, 0.5], [0.2, 0.2]])},
          kinds={"x": Matrix(also_ndim=(1, 3))}),
     Spec("chou.erank_box_bounds", _imp(f"{N}.chou", "erank_box_bounds"),
@@ -739,34 +740,34 @@ SPECS: list[Spec] = [
     Spec("instances.balanced_instance", _imp("dmf_verify.checks.instances", "balanced_instance"),
          lambda: {"shape": (2, 2), "depth": 2, "seed": 0, "spectrum": np.array([1.5, 0.5]), "hidden": [3]},
          kinds={"spectrum": Vector(optional=True)}),
-    # ---- modules being rewritten by other helpers (rows are expected failures until fixed) ---------
+    # ---- flows, rates, the scalar ODE, the mp integrator, training -----------------------------------
     Spec("flow.end_to_end_velocity", _imp(f"{N}.flow", "end_to_end_velocity"),
-         lambda: {"w": M22(), "grad": G22(), "depth": 2}, kinds={"grad": Matrix(fixed=True)}, owner=OWN_15),
+         lambda: {"w": M22(), "grad": G22(), "depth": 2}, kinds={"grad": Matrix(fixed=True)}),
     Spec("flow.integrate_factor_flow", _imp(f"{N}.flow", "integrate_factor_flow"),
          lambda: {"loss": frob(), "factors": F32(), "t_eval": np.array([0.0, 0.1]), "rtol": 1e-8, "atol": 1e-10,
                   "method": "DOP853", "layer_rates": np.array([1.0, 1.0]), "max_norm": None},
          kinds={"t_eval": Vector(), "layer_rates": Vector(fixed=True, optional=True),
-                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}, owner=OWN_15),
+                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}),
     Spec("flow.integrate_end_to_end_flow", _imp(f"{N}.flow", "integrate_end_to_end_flow"),
          lambda: {"loss": frob(), "w0": M22(), "depth": 2, "t_eval": np.array([0.0, 0.1]), "rtol": 1e-8, "atol": 1e-10,
                   "method": "DOP853", "max_norm": None},
          kinds={"w0": Matrix(fixed=True), "t_eval": Vector(),
-                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}, owner=OWN_15),
+                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}),
     Spec("flow.integrate_end_to_end_from_factors", _imp(f"{N}.flow", "integrate_end_to_end_from_factors"),
          lambda: {"loss": frob(), "factors": balanced(), "t_eval": np.array([0.0, 0.1]), "balance_rtol": 1e-10},
-         kinds={"t_eval": Vector()}, owner=OWN_15),
+         kinds={"t_eval": Vector()}),
     Spec("flow.solve_flow", _imp(f"{N}.flow", "solve_flow"),
          lambda: {"rhs": lambda t, y: -y, "y0": np.array([1.0]), "t_eval": np.array([0.0, 0.1]), "rtol": 1e-8,
                   "atol": 1e-10, "method": "DOP853", "max_norm": None},
          kinds={"y0": Vector(), "t_eval": Vector(),
-                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}, owner=OWN_15),
+                "method": Option(choices=("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA"))}),
     Spec("rates.singular_value_rates", _imp(f"{N}.rates", "singular_value_rates"),
          lambda: {"w": M22(), "grad": G22(), "depth": 2, "exponent": None, "reference": (np.eye(2), np.eye(2))},
-         kinds={"grad": Matrix(fixed=True), "exponent": Real(optional=True)}, owner=OWN_15),
+         kinds={"grad": Matrix(fixed=True), "exponent": Real(optional=True)}),
     Spec("rates.five_point_derivative", _imp(f"{N}.rates", "five_point_derivative"),
-         lambda: {"values": np.arange(5.0), "h": 0.1}, kinds={"values": Vector(fixed=True), "h": Real(**POS)}, owner=OWN_15),
+         lambda: {"values": np.arange(5.0), "h": 0.1}, kinds={"values": Vector(fixed=True), "h": Real(**POS)}),
     *[Spec(f"scalar_ode.{fn}", _imp(f"{N}.scalar_ode", fn), (lambda extra=extra: {"x0": 0.5, "depth": 3, **extra}),
-           kinds={"x0": Real(), "g": Real(), "threshold": Real(**POS, optional=True)}, owner=OWN_15)
+           kinds={"x0": Real(), "g": Real(), "threshold": Real(**POS, optional=True)})
       for fn, extra in (("check_problem", {}), ("blowup_threshold", {}), ("blowup_time", {"g": 1.0, "t_max": 1e4}),
                         ("solution", {"t": np.array([0.0, 0.1]), "g": 1.0}),
                         ("integrate_dop853", {"t_eval": np.array([0.0, 0.1]), "g": 1.0, "rtol": 1e-10, "atol": 1e-300}),
@@ -774,44 +775,239 @@ SPECS: list[Spec] = [
                                                 "remaining": 1e-6}),
                         ("solution_mp", {"t": 0.1, "g": 1.0, "dps": 30}), ("blowup_time_mp", {"g": 1.0, "digits": 15}))],
     Spec("scalar_ode.rhs_mp", _imp(f"{N}.scalar_ode", "rhs_mp"), lambda: {"depth": 3, "g": 1.0, "exponent": None},
-         kinds={"g": Real(), "exponent": Real(optional=True)}, owner=OWN_15),
+         kinds={"g": Real(), "exponent": Real(optional=True)}),
     Spec("scalar_ode.cosine", _imp(f"{N}.scalar_ode", "cosine"), lambda: {"a": 1.0, "b": 0.5, "omega": 2.0},
-         kinds={"a": Real(), "b": Real(), "omega": Real()}, owner=OWN_15),
+         kinds={"a": Real(), "b": Real(), "omega": Real()}),
     Spec("precise.integrate", _imp(f"{N}.precise", "integrate"),
          lambda: {"rhs": lambda t, y: [-y[0]], "y0": [1], "t_eval": [0.1], "digits": 15, "t0": 0, "columns": None,
                   "rtol": None, "atol": None, "h0": None, "max_steps": 1000, "max_abs": None, "arithmetic": "mpmath"},
          kinds={"digits": Int(low=5, high=500), "columns": Int(low=2, high=60, optional=True), "t0": Real(),
                 "y0": Vector(numbers_as_text_ok=True), "t_eval": Vector(numbers_as_text_ok=True),
-                "arithmetic": Option(choices=("mpmath", "gmpy2"))}, owner=OWN_15),
-    Spec("precise.default_columns", _imp(f"{N}.precise", "default_columns"), lambda: {"digits": 30}, owner=OWN_15),
+                "arithmetic": Option(choices=("mpmath", "gmpy2"))}),
+    Spec("precise.default_columns", _imp(f"{N}.precise", "default_columns"), lambda: {"digits": 30}),
     Spec("precise.mp_digits_agreement", _imp(f"{N}.precise", "mp_digits_agreement"), lambda: {"a": 1.0, "b": 1.0 + 1e-9},
-         kinds={"a": Real(), "b": Real()}, owner=OWN_15),
+         kinds={"a": Real(), "b": Real()}),
     Spec("precise.diagonal_flow_rhs", _imp(f"{N}.precise", "diagonal_flow_rhs"),
          lambda: {"depth": 3, "target": [1.0, 0.5], "backend": "mp"},
-         kinds={"target": Vector(), "backend": Option(choices=("mp", "gmpy2"))}, owner=OWN_15),
+         # decimal strings are documented targets (exact mp use); "float" is a documented backend (scipy callable)
+         kinds={"target": Vector(numbers_as_text_ok=True), "backend": Option(choices=("mp", "gmpy2", "float"))}),
     Spec("flow.default_exponents", _imp(f"{N}.flow", "default_exponents"), lambda: {"j": 1, "depth": 2},
-         kinds={"j": Int(low=1)}, owner=OWN_15),
+         kinds={"j": Int(low=1)}),
     *[Spec(f"scalar_ode.{fn}", _imp(f"{N}.scalar_ode", fn), (lambda kw=kw: dict(kw)),
-           kinds={k: Real() for k in kw if k in ("a", "b", "g")}, owner=OWN_15)
+           kinds={k: Real() for k in kw if k in ("a", "b", "g")})
       for fn, kw in (("constant", {"a": 1.0}), ("affine", {"a": 1.0, "b": 0.5}), ("as_forcing", {"g": 1.0}),
                      ("exponent_p", {"depth": 3}), ("rhs", {"depth": 3, "g": 1.0}))],
     Spec("training.ground_truth", _imp(f"{N}.training", "ground_truth"), lambda: {"n": 3, "rank": 1, "seed": 0},
-         kinds={"rank": Int(low=1, high=3)}, owner=OWN_16),
+         kinds={"rank": Int(low=1, high=3)}),
     Spec("training.make_problem", _imp(f"{N}.training", "make_problem"),
          lambda: {"task": "completion", "n": 3, "rank": 1, "m": 4, "seed": 0},
-         kinds={"task": Option(choices=("completion", "sensing"))}, owner=OWN_16),
+         kinds={"task": Option(choices=("completion", "sensing"))}),
     *[Spec(f"training.{fn}", _imp(f"{N}.training", fn), lambda: {"n": 3, "rank": 1, "m": 4, "seed": 0},
-           kinds={"rank": Int(low=1, high=3), "m": Int(low=1, high=high)}, owner=OWN_16)
+           kinds={"rank": Int(low=1, high=3), "m": Int(low=1, high=high)})
       for fn, high in (("completion_problem", 9), ("sensing_problem", None))],
     Spec("training.init_factors", _imp(f"{N}.training", "init_factors"),
-         lambda: {"n": 3, "depth": 2, "init_scale": 0.1, "seed": 0}, owner=OWN_16),
+         lambda: {"n": 3, "depth": 2, "init_scale": 0.1, "seed": 0}),
     Spec("training.train", _imp(f"{N}.training", "train"),
          lambda: {"loss": _tiny_training_loss(), "factors": _tiny_training_factors(), "optimizer": "gd", "lr": 0.01,
                   "tol": 1e-6, "max_iter": 3, "rho": 0.9, "eps": 1e-4, "rtol": 1e-4, "atol": 1e-8, "max_loss": None,
                   "record_every": 0, "time_limit": None, "flow_method": "rkc"},
          kinds={"optimizer": Option(choices=("gd", "adaptive", "flow")), "rho": Real(low=0.0, high=1.0, high_open=True),
                 "tol": Real(low=0.0), "eps": Real(low=0.0), "max_loss": Real(**POS, allow_inf=True, optional=True),
-                "flow_method": Option(choices=("rkc", "dopri5")), "dtype": Skip(reason="numpy dtype")}, owner=OWN_16),
+                "flow_method": Option(choices=("rkc", "dopri5")), "dtype": Skip(reason="numpy dtype"),
+                # a torch device string, only meaningful with backend="torch" (else device must stay None)
+                "device": Option(choices=("cpu", "cuda"), optional=True)}),
+    Spec("training.SensingOperator", _imp(f"{N}.training", "SensingOperator"),
+         lambda: {"flat": np.arange(12.0).reshape(3, 4) % 5 - 2.0, "y": np.array([1.0, 0.0, -1.0]), "shape": (2, 2),
+                  "reduction": "mean", "half": False},
+         kinds={"flat": Matrix(fixed=True), "y": Vector(fixed=True)}),
+    Spec("training.public_observations", _imp(f"{N}.training", "public_observations"),
+         lambda: {"n": 3, "m": 4, "seed": 0, "task": "sensing", "ground_truth32": np.eye(3), "chunk": 2},
+         kinds={"task": Option(choices=("completion", "sensing")), "ground_truth32": Matrix(fixed=True),
+                "chunk": Int(low=1)}, timeout=20.0),
+]
+
+
+def _ratings_file() -> str:
+    """A small u.data file (user item rating timestamp) in the temp directory, rewritten on each call."""
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"dmf_bad_inputs_{os.getpid()}_u.data")
+    with open(path, "w") as fh:
+        fh.write("1 1 5 100\n1 2 3 101\n2 1 4 102\n2 3 1 103\n3 2 2 104\n")
+    return path
+
+
+def _ratings():
+    from dmf_verify.numerics.ratings import load_ratings
+
+    return load_ratings(_ratings_file())
+
+
+def _bfrob():
+    from dmf_verify.numerics.batched import BatchedFrobenius
+
+    return BatchedFrobenius(np.stack([M22(), 2 * M22()]))
+
+
+def _bstacks():
+    return [np.stack([0.1 * np.eye(2), 0.2 * np.eye(2)]), np.stack([0.3 * np.eye(2), 0.1 * np.eye(2)])]
+
+
+def _lp():
+    """Commuting PSD sensing on eigenvalues: Lambda (2 x 3) and y = Lambda @ [0.5, 0.25, 0]."""
+    lam = np.array([[1.0, 2.0, 3.0], [2.0, 1.0, 1.0]])
+    return lam, lam @ np.array([0.5, 0.25, 0.0])
+
+
+SPECS += [
+    # ---- scaling, richardson, ratings ------------------------------------------------------------
+    Spec("scaling.fit_slope", _imp(f"{N}.scaling", "fit_slope"),
+         lambda: {"x": np.array([1.0, 2.0, 4.0, 8.0]), "y": np.array([1.0, 4.1, 16.0, 63.0]), "log": True,
+                  "confidence": 0.95},
+         kinds={"x": Vector(fixed=True), "y": Vector(fixed=True), "confidence": Real(low=0.5, high=1.0, high_open=True)}),
+    Spec("richardson.tableau", _imp(f"{N}.richardson", "tableau"),
+         lambda: {"values": [np.array([1.0, 2.0]), np.array([1.1, 2.1])], "first_power": 1},
+         kinds={"values": Skip(reason="a list of arrays or of mp lists: HAND rows"), "first_power": Int(low=1)}),
+    Spec("richardson.column_errors", _imp(f"{N}.richardson", "column_errors"),
+         lambda: {"tab": [[np.array([1.0, 2.0])], [np.array([1.1, 2.1]), np.array([1.2, 2.2])]],
+                  "reference": np.array([1.0, 2.0])},
+         kinds={"tab": Skip(reason="a tableau from tableau(): HAND rows"), "reference": Vector(fixed=True)}),
+    Spec("richardson.measured_orders", _imp(f"{N}.richardson", "measured_orders"),
+         lambda: {"errors": [[0.1, 0.05, 0.025], [0.01, 0.0025]]},
+         kinds={"errors": Skip(reason="columns of relative errors: HAND rows")}),
+    Spec("richardson.digits", _imp(f"{N}.richardson", "digits"), lambda: {"error": 1e-10},
+         kinds={"error": Real(low=0.0)}),
+    Spec("ratings.load_ratings", _imp(f"{N}.ratings", "load_ratings"), lambda: {"path": _ratings_file()},
+         kinds={"path": Obj()}),
+    Spec("ratings.ratings_problem", _imp(f"{N}.ratings", "ratings_problem"),
+         lambda: {"data": _ratings(), "m": 3, "seed": 0}, kinds={"data": Obj(), "m": Int(low=1, high=4)}),
+    # ---- psd (the commuting PSD flow of Theorem 1) ---------------------------------------------------
+    Spec("psd.psd_gradient", _imp(f"{N}.psd", "psd_gradient"), lambda: {"loss": frob(), "z": np.eye(2)},
+         kinds={"z": Matrix(fixed=True)}),
+    Spec("psd.psd_flow", _imp(f"{N}.psd", "psd_flow"),
+         lambda: {"loss": frob(), "z0": 0.5 * np.eye(2), "t_eval": np.array([0.0, 0.1]), "rtol": 1e-8, "atol": 1e-10,
+                  "method": "LSODA"},
+         kinds={"z0": Matrix(fixed=True), "t_eval": Vector(),
+                "method": Option(choices=("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA"))}),
+    Spec("psd.psd_flow_limit", _imp(f"{N}.psd", "psd_flow_limit"),
+         lambda: {"loss": frob(), "alpha": 0.5, "loss_tol": 1e-4, "rtol": 1e-8, "max_doublings": 20,
+                  "method": "LSODA"},
+         kinds={"loss_tol": Real(**POS), "max_doublings": Int(low=1),
+                "method": Option(choices=("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA"))}, timeout=15.0),
+    Spec("psd.entropic_limit", _imp(f"{N}.psd", "entropic_limit"),
+         lambda: {"eigenvalues": _lp()[0], "y": _lp()[1], "alpha": 0.1, "tol": 1e-10, "max_iter": 200},
+         kinds={"eigenvalues": Matrix(), "y": Vector(fixed=True), "max_iter": Int(low=1)}),
+    Spec("psd.lp_rates", _imp(f"{N}.psd", "lp_rates"),
+         lambda: {"eigenvalues": _lp()[0], "y": _lp()[1], "support_tol": 1e-10},
+         kinds={"eigenvalues": Matrix(), "y": Vector(fixed=True), "support_tol": Real(**POS)}),
+    # ---- batched (stacks of instances) ---------------------------------------------------------------
+    Spec("batched.BatchedFrobenius", _imp(f"{N}.batched", "BatchedFrobenius"),
+         lambda: {"targets": np.stack([M22(), 2 * M22()])}, kinds={"targets": Array3()}),
+    Spec("batched.BatchedSensing", _imp(f"{N}.batched", "BatchedSensing"),
+         lambda: {"A": np.stack([A322(), 2 * A322()]), "y": np.ones((2, 3)), "reduction": "mean"},
+         kinds={"A": Array(ndim=4), "y": Matrix(fixed=True)}),
+    Spec("batched.batched_factor_gradients", _imp(f"{N}.batched", "batched_factor_gradients"),
+         lambda: {"fs": _bstacks(), "g": np.ones((2, 2, 2))},
+         kinds={"fs": Skip(reason="factor stacks: covered through batched.batched_descent's factors (HAND rows)"),
+                "g": Array3(fixed=True)}),
+    Spec("batched.batched_descent", _imp(f"{N}.batched", "batched_descent"),
+         lambda: {"loss": _bfrob(), "factors": _bstacks(), "step": np.array([0.1, 0.2]), "steps": 3, "record_every": 1,
+                  "observe": None,
+                  "max_loss": None},
+         kinds={"factors": Skip(reason="factor stacks (3-D): HAND rows"),
+                # one step per instance (B = 2); scalar steps: HAND rows
+                "step": Vector(fixed=True), "max_loss": Real(**POS, allow_inf=True, optional=True)}),
+    Spec("batched.batched_effective_rank", _imp(f"{N}.batched", "batched_effective_rank"),
+         lambda: {"w": np.stack([M22(), np.eye(2)])}, kinds={"w": Array3()}),
+]
+
+
+def _mp_field():
+    """(gradient, sigma_rate, vector_rates) for integrate_spectral_flow_mp (the claim's own mp field)."""
+    from dmf_verify.checks.claims.arora2019.spectral_flow import _field
+    from dmf_verify.checks.dynamics_reference import mp_gradient
+
+    sigma_rate, vector_rates = _field(None, "mpmath")
+    return mp_gradient(frob()), sigma_rate, vector_rates
+
+
+def _batch_runs():
+    from dmf_verify.numerics.training import completion_problem, init_factors
+
+    return ([completion_problem(3, 1, 4, seed=s) for s in (0, 1)], [init_factors(3, 2, 0.1, seed=s) for s in (0, 1)])
+
+
+_HOT = Skip(reason="hot-loop building block (the default field of integrate_spectral_flow, called per step)")
+_METHODS = Option(choices=("DOP853", "RK45", "RK23", "Radau", "BDF", "LSODA"))
+SPECS += [
+    # ---- spectral_flow (Theorem 3 / Lemma 2 as an ODE on (sigma, U, V)) -------------------------------
+    Spec("spectral_flow.handwritten_rate", _imp(f"{N}.spectral_flow", "handwritten_rate"),
+         lambda: {"n": 2, "sigma": 1.0, "proj": 0.5}, kinds={"n": _HOT, "sigma": _HOT, "proj": _HOT}),
+    Spec("spectral_flow.handwritten_vectors", _imp(f"{N}.spectral_flow", "handwritten_vectors"),
+         lambda: dict(zip(("u", "s", "v"), svd22()), g=G22(), n=2), kinds={k: _HOT for k in ("u", "s", "v", "g", "n")}),
+    Spec("spectral_flow.initial_state", _imp(f"{N}.spectral_flow", "initial_state"),
+         lambda: {"w0": np.diag([2.0, 1.0]) + 0.1}),
+    Spec("spectral_flow.mp_svd", _imp(f"{N}.spectral_flow", "mp_svd"), lambda: {"w": M23()}),
+    Spec("spectral_flow.integrate_spectral_flow", _imp(f"{N}.spectral_flow", "integrate_spectral_flow"),
+         lambda: {"gradient": frob().gradient, "w0": np.diag([2.0, 1.0]) + 0.1, "depth": 2,
+                  "t_eval": np.array([0.0, 0.05]), "rtol": 1e-8, "atol": 1e-10, "method": "DOP853"},
+         kinds={"gradient": Func(), "sigma_rate": Func(), "vector_rates": Func(), "t_eval": Vector(),
+                "method": _METHODS}),
+    Spec("spectral_flow.integrate_spectral_flow_mp", _imp(f"{N}.spectral_flow", "integrate_spectral_flow_mp"),
+         lambda: dict(zip(("gradient", "sigma_rate", "vector_rates"), _mp_field()), w0=np.diag([2.0, 1.0]) + 0.1,
+                      depth=2, t_eval=[0.01], digits=15),
+         kinds={"gradient": Func(), "sigma_rate": Func(), "vector_rates": Func(),
+                "t_eval": Vector(numbers_as_text_ok=True), "digits": Int(low=5, high=500)}, timeout=15.0),
+    # ---- torch_backend -------------------------------------------------------------------------------
+    Spec("torch_backend.default_device", _imp(f"{N}.torch_backend", "default_device"), dict),
+    Spec("torch_backend.train_batch", _imp(f"{N}.torch_backend", "train_batch"),
+         lambda: {"problems": _batch_runs()[0], "factor_lists": _batch_runs()[1], "optimizer": "gd", "lr": 0.01,
+                  "tol": 1e-6, "max_iter": 3, "rho": 0.9, "eps": 1e-4, "device": "cpu"},
+         kinds={"problems": Skip(reason="a list of problems: HAND rows"),
+                "factor_lists": Skip(reason="a list of factor lists: HAND rows"),
+                "optimizer": Option(choices=("gd", "adaptive")), "rho": Real(low=0.0, high=1.0, high_open=True),
+                "tol": Real(low=0.0), "eps": Real(low=0.0), "dtype": Skip(reason="numpy dtype"),
+                "device": Option(choices=("cpu", "cuda"), optional=True)}, timeout=20.0),
+]
+
+
+def _qloss():
+    from dmf_verify.numerics.mp_model import quadratic_loss
+
+    return quadratic_loss(frob())
+
+
+_MP_BLOCK = Skip(reason="mp building block called per step (gradient_descent, flows): validated at the entry points")
+SPECS += [
+    # ---- mp_model (the mp forms of the model and GD) ---------------------------------------------------
+    Spec("mp_model.to_mp", _imp(f"{N}.mp_model", "to_mp"), lambda: {"a": M22(), "name": "a"},
+         kinds={"name": Skip(reason="the name used in messages")}),
+    *[Spec(f"mp_model.{fn}", _imp(f"{N}.mp_model", fn), (lambda kw=kw: kw()), kinds={k: _MP_BLOCK for k in ks})
+      for fn, kw, ks in (("to_float", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("matmul", lambda: {"a": [[1]], "b": [[2]]}, ("a", "b")),
+                         ("transpose", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("axpy", lambda: {"alpha": 2, "x": [[1]], "y": [[1]]}, ("alpha", "x", "y")),
+                         ("product", lambda: {"factors": [[[1]], [[2]]]}, ("factors",)),
+                         ("flatten", lambda: {"a": [[1, 2]]}, ("a",)),
+                         ("frobenius", lambda: {"a": [[3, 4]]}, ("a",)),
+                         ("factor_gradients", lambda: {"factors": [[[1]], [[2]]], "grad_w": [[1]]},
+                          ("factors", "grad_w")))],
+    Spec("mp_model.QuadraticLoss", _imp(f"{N}.mp_model", "QuadraticLoss"),
+         lambda: {"A": [[1, 0], [0, 1]], "y": [1, 2], "c": "0.5", "shape": (1, 2)},
+         kinds={"A": Skip(reason="mp rows: HAND rows"), "y": Skip(reason="a list of mp reals: HAND rows"),
+                "c": Real()}),
+    Spec("mp_model.quadratic_loss", _imp(f"{N}.mp_model", "quadratic_loss"), lambda: {"loss": frob()}),
+    Spec("mp_model.gradient_descent", _imp(f"{N}.mp_model", "gradient_descent"),
+         lambda: {"loss": _qloss(), "factors": F32(), "step": 0.01, "steps": 2, "sequential": False,
+                  "gradient_scale": None},
+         kinds={"gradient_scale": Real(optional=True)}),
+    Spec("mp_model.orthonormal_columns", _imp(f"{N}.mp_model", "orthonormal_columns"), lambda: {"a": M23().T}),
+    Spec("mp_model.balanced_factors", _imp(f"{N}.mp_model", "balanced_factors"),
+         lambda: {"u": np.eye(2), "s": np.array([2.0, 1.0]), "v": np.eye(2), "hidden_bases": [np.eye(3)[:, :2]]},
+         # v's row count d' is free; s is taken exactly, so decimal strings are valid entries
+         kinds={"u": Matrix(), "v": Matrix(), "s": Vector(fixed=True, numbers_as_text_ok=True),
+                "hidden_bases": Skip(reason="a list of matrices: HAND rows")}),
+    Spec("mp_model.imbalance", _imp(f"{N}.mp_model", "imbalance"), lambda: {"factors": F32()}),
 ]
 
 
@@ -912,21 +1108,103 @@ HAND: list[Row] = [
                                                      reference=(np.eye(3), np.eye(2))), "reference", ShapeError),
     Row("instances.matrix_with_spectrum[too-long]", _call("dmf_verify.checks.instances", "matrix_with_spectrum", (3, 2),
                                                           [3.0, 2.0, 1.0], seed=0), "spectrum", ShapeError),
-    # modules being rewritten (the issue's examples there)
+    # richardson, batched stacks, ratings
+    Row("richardson.tableau[str]", _call(f"{N}.richardson", "tableau", "abc"), "values", text="abc"),
+    Row("richardson.tableau[None]", _call(f"{N}.richardson", "tableau", None), "values", text="None"),
+    Row("richardson.tableau[empty]", _call(f"{N}.richardson", "tableau", []), "values"),
+    Row("richardson.tableau[nan]", _call(f"{N}.richardson", "tableau", [np.array([1.0, NAN])]), "values",
+        NonFiniteError),
+    Row("richardson.tableau[complex]", _call(f"{N}.richardson", "tableau", [np.array([1.0 + 1j])]), "values",
+        text="complex"),
+    Row("richardson.tableau[shapes]", _call(f"{N}.richardson", "tableau", [np.ones(2), np.ones(3)]), "values",
+        ShapeError),
+    Row("richardson.tableau[mp-nan]", _call(f"{N}.richardson", "tableau", [["nan"]]), "values", NonFiniteError),
+    Row("richardson.column_errors[tab-str]", _call(f"{N}.richardson", "column_errors", "abc", np.ones(2)), "tab"),
+    Row("richardson.column_errors[tab-ragged]", _call(f"{N}.richardson", "column_errors", [[np.ones(2), np.ones(2)]],
+                                                      np.ones(2)), "tab"),
+    Row("richardson.measured_orders[str]", _call(f"{N}.richardson", "measured_orders", "abc"), "errors", text="abc"),
+    Row("richardson.measured_orders[nan]", _call(f"{N}.richardson", "measured_orders", [[0.1, NAN]]), "errors",
+        NonFiniteError),
+    Row("richardson.measured_orders[negative]", _call(f"{N}.richardson", "measured_orders", [[0.1, -1.0]]), "errors",
+        text="-1"),
+    Row("ratings.load_ratings[missing]", _call(f"{N}.ratings", "load_ratings", "no/such/u.data"), "path",
+        text="no/such/u.data"),
+    Row("batched.batched_descent[factors-empty]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), [], step=0.1, steps=1), "factors"),
+    Row("batched.batched_descent[factors-str]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), "abc", step=0.1, steps=1), "factors", text="abc"),
+    Row("batched.batched_descent[factors-2d]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), [np.eye(2)], step=0.1, steps=1), "factors", ShapeError),
+    Row("batched.batched_descent[factors-nan]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), [np.full((2, 2, 2), NAN)], step=0.1, steps=1), "factors", NonFiniteError),
+    Row("batched.batched_descent[factors-no-chain]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), [np.ones((2, 2, 2)), np.ones((2, 3, 3))], step=0.1, steps=1), "factors", ShapeError),
+    Row("batched.batched_descent[loss-shape]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), [np.ones((2, 3, 3))], step=0.1, steps=1), "factors", ShapeError),
+    Row("batched.batched_descent[step-per-instance-length]",
+        lambda: importlib.import_module(f"{N}.batched").batched_descent(_bfrob(), _bstacks(), step=[0.1, 0.1, 0.1],
+                                                                        steps=1), "step"),
+    Row("batched.batched_descent[step-per-instance-nan]",
+        lambda: importlib.import_module(f"{N}.batched").batched_descent(_bfrob(), _bstacks(), step=[0.1, NAN],
+                                                                        steps=1), "step", NonFiniteError),
+    Row("batched.batched_descent[step=0-scalar]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), _bstacks(), step=0.0, steps=1), "step", text="0"),
+    Row("batched.batched_descent[step=-1-scalar]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), _bstacks(), step=-1.0, steps=1), "step", text="-1"),
+    Row("batched.batched_descent[step=nan-scalar]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), _bstacks(), step=NAN, steps=1), "step", NonFiniteError, "nan"),
+    Row("batched.batched_descent[step=[0.1,0]]", lambda: importlib.import_module(f"{N}.batched").batched_descent(
+        _bfrob(), _bstacks(), step=[0.1, 0.0], steps=1), "step"),
+    Row("batched.batched_factor_gradients[fs-no-chain]", _call(f"{N}.batched", "batched_factor_gradients",
+                                                               [np.ones((2, 2, 2)), np.ones((2, 3, 3))],
+                                                               np.ones((2, 3, 2))), "fs", ShapeError),
+    Row("batched.BatchedSensing[y-shape]", lambda: importlib.import_module(f"{N}.batched").BatchedSensing(
+        np.stack([A322(), A322()]), np.ones((2, 2))), "y", ShapeError),
+    # mp_model
+    Row("mp_model.to_mp[ragged]", _call(f"{N}.mp_model", "to_mp", [[1.0, 2.0], [3.0]]), "a", ShapeError),
+    Row("mp_model.to_mp[str-entry]", _call(f"{N}.mp_model", "to_mp", [["x", 2.0]]), "a", text="x"),
+    Row("mp_model.to_mp[nan-entry]", _call(f"{N}.mp_model", "to_mp", [["nan", 2.0]]), "a", NonFiniteError),
+    Row("mp_model.QuadraticLoss[A-str]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        "abc", [1, 2], 1, (1, 2)), "A", text="abc"),
+    Row("mp_model.QuadraticLoss[A-width]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0, 0]], [1], 1, (1, 2)), "A", ShapeError),
+    Row("mp_model.QuadraticLoss[y-nan]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0], [0, 1]], [1, NAN], 1, (1, 2)), "y", NonFiniteError),
+    Row("mp_model.QuadraticLoss[y-length]", lambda: importlib.import_module(f"{N}.mp_model").QuadraticLoss(
+        [[1, 0], [0, 1]], [1], 1, (1, 2)), "y", ShapeError),
+    Row("mp_model.gradient_descent[loss-shape]", lambda: importlib.import_module(f"{N}.mp_model").gradient_descent(
+        _qloss(), [np.eye(3)], step=0.1, steps=1), "factors", ShapeError),
+    Row("mp_model.balanced_factors[hidden-str]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, 1.0],
+                                                       np.eye(2), "abc"), "hidden_bases", text="abc"),
+    Row("mp_model.balanced_factors[hidden-columns]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, 1.0],
+                                                           np.eye(2), [np.eye(3)]), "hidden_bases", ShapeError),
+    Row("mp_model.balanced_factors[s-negative]", _call(f"{N}.mp_model", "balanced_factors", np.eye(2), [2.0, -1.0],
+                                                       np.eye(2), []), "s", text="-1"),
+    # torch_backend.train_batch's run lists
+    Row("torch_backend.train_batch[problems-str]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        "abc", _batch_runs()[1], optimizer="gd", max_iter=1), "problems", text="abc"),
+    Row("torch_backend.train_batch[lengths]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], _batch_runs()[1][:1], optimizer="gd", max_iter=1), "factor_lists"),
+    Row("torch_backend.train_batch[problem-int]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        [3, 3], _batch_runs()[1], optimizer="gd", max_iter=1), "problems"),
+    Row("torch_backend.train_batch[factors-nan]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], [[np.full((3, 3), NAN)] * 2] * 2, optimizer="gd", max_iter=1), "factor_lists",
+        NonFiniteError),
+    Row("torch_backend.train_batch[factors-shape]", lambda: importlib.import_module(f"{N}.torch_backend").train_batch(
+        _batch_runs()[0], [[np.eye(2)] * 2] * 2, optimizer="gd", max_iter=1), "factor_lists", ShapeError),
+    # flows, the scalar ODE (the issue's examples there)
     Row("flow.integrate_factor_flow[layer_rates=[1,nan,1]]", lambda: importlib.import_module(f"{N}.flow").integrate_factor_flow(
-        frob(), [np.eye(2), np.eye(2), np.eye(2)], [0.0, 1.0], layer_rates=[1.0, NAN, 1.0]), "layer_rates", NonFiniteError,
-        owner=OWN_15),
+        frob(), [np.eye(2), np.eye(2), np.eye(2)], [0.0, 1.0], layer_rates=[1.0, NAN, 1.0]), "layer_rates", NonFiniteError),
     Row("flow.end_to_end_velocity[depth=-3]", _call(f"{N}.flow", "end_to_end_velocity", M22(), G22(), -3), "depth",
-        text="-3", owner=OWN_15),
+        text="-3"),
     Row("flow.end_to_end_velocity[shape-mismatch]", _call(f"{N}.flow", "end_to_end_velocity", M22(), np.ones((3, 3)), 2),
-        "grad", ShapeError, owner=OWN_15),
+        "grad", ShapeError),
     Row("flow.integrate_factor_flow[rtol=tight]", lambda: importlib.import_module(f"{N}.flow").integrate_factor_flow(
-        frob(), F32(), [0.0, 0.1], rtol="tight"), "rtol", owner=OWN_15),
+        frob(), F32(), [0.0, 0.1], rtol="tight"), "rtol"),
     Row("flow.integrate_factor_flow[method=Euler]", lambda: importlib.import_module(f"{N}.flow").integrate_factor_flow(
-        frob(), F32(), [0.0, 0.1], method="Euler"), "method", owner=OWN_15),
-    Row("scalar_ode.solution_mp[dps=0]", _call(f"{N}.scalar_ode", "solution_mp", 0.1, 0.5, 3, 1.0, dps=0), "dps", text="0",
-        owner=OWN_15),
-    Row("scalar_ode.check_problem[x0=0]", _call(f"{N}.scalar_ode", "check_problem", 0.0, 3), "x0", owner=OWN_15),
+        frob(), F32(), [0.0, 0.1], method="Euler"), "method"),
+    Row("scalar_ode.solution_mp[dps=0]", _call(f"{N}.scalar_ode", "solution_mp", 0.1, 0.5, 3, 1.0, dps=0), "dps", text="0"),
+    Row("scalar_ode.check_problem[x0=0]", _call(f"{N}.scalar_ode", "check_problem", 0.0, 3), "x0"),
 ]
 
 
@@ -950,15 +1228,7 @@ def _fits(kind: Kind, value) -> bool:
 # Rows that hang (no answer within the timeout) cost a timeout and a worker restart each; the
 # pytest run skips them (as expected failures) unless DMF_BAD_INPUT_HANGS=1. The counting script
 # always runs them.
-KNOWN_HANGS: dict[str, str] = {
-    "flow.integrate_factor_flow[layer_rates=nan]": OWN_15,
-    "flow.integrate_factor_flow[layer_rates=[1,nan,1]]": OWN_15,
-    "scalar_ode.integrate_dop853[rtol=nan]": OWN_15,
-    "scalar_ode.integrate_dop853[atol=nan]": OWN_15,
-    "scalar_ode.blowup_time_dop853[t_max=nan]": OWN_15,
-    "scalar_ode.blowup_time_dop853[t_max=-inf]": OWN_15,
-    "scalar_ode.blowup_time_dop853[rtol=nan]": OWN_15,
-}
+KNOWN_HANGS: dict[str, str] = {}  # empty: every former hang is now an immediate specific error
 
 # Public names without a Spec, with the reason (tests/test_bad_input.py checks the list is complete).
 EXEMPT: dict[str, str] = {
@@ -969,9 +1239,14 @@ EXEMPT: dict[str, str] = {
         ("scalar_ode", "BlowUpEstimate"), ("precise", "PreciseResult"), ("training", "Problem"),
         ("training", "TrainResult"))},
     "scalar_ode.Forcing": "built by constant/affine/cosine (which have Specs)",
+    **{f"{m}.{n}": "a result type (constructed by the library, not an entry point)" for m, n in (
+        ("scaling", "SlopeFit"), ("psd", "PSDLimit"), ("psd", "LPRate"), ("batched", "BatchedDescentResult"),
+        ("ratings", "Ratings"), ("spectral_flow", "SpectralFlowResult"))},
+    "torch_backend.TorchObjective": "built by torch_backend.train from a loss training.train validated",
+    "torch_backend.train": "the torch half of training.train, which validates every argument first (Spec training.train)",
     **{f"validation.{n}": "the validators themselves: tests/test_bad_input_validators.py" for n in (
         "as_finite_array", "as_generator", "as_index_array", "as_matrix", "as_real_array", "as_vector", "check_bool",
-        "check_callable", "check_depth", "check_factors", "check_int", "check_int_sequence", "check_loss",
+        "check_callable", "check_depth", "check_exact_real", "check_factors", "check_int", "check_int_sequence", "check_loss",
         "check_matrix_pair", "check_option", "check_positive", "check_real", "check_seed", "check_shape",
         "check_tolerance")},
 }
@@ -979,7 +1254,8 @@ EXEMPT: dict[str, str] = {
 # Modules whose public functions must all have a Spec (short name -> module).
 MODULES = {**{m: f"{N}.{m}" for m in ("model", "losses", "spectral", "descent", "nuclear", "chou", "asymmetric",
                                       "singular_vectors", "tracking", "flow", "rates", "scalar_ode", "precise",
-                                      "training", "validation")},
+                                      "training", "validation", "scaling", "richardson", "ratings", "psd",
+                                      "batched", "spectral_flow", "torch_backend", "mp_model")},
            "instances": "dmf_verify.checks.instances"}
 
 
@@ -1263,11 +1539,39 @@ class CliRow:
 
 
 CLI_ROWS: list[CliRow] = [
-    CliRow("check --seed -1", ["check", "--seed", "-1", "balancedness.gd"], owner=OWN_13),
-    CliRow("check --seed 2**32", ["check", "--seed", str(2**32), "balancedness.gd"], owner=OWN_13),
-    CliRow("check --seed 2.5", ["check", "--seed", "2.5", "balancedness.gd"], owner=OWN_13),
-    CliRow("check unknown-id", ["check", "no.such.claim"], owner=OWN_13),
-    CliRow("derive --format pdf", ["derive", "arora2019.lemma2", "--format", "pdf"], owner=OWN_13),
+    CliRow("check --seed -1", ["check", "--seed", "-1", "balancedness.gd"]),
+    CliRow("check --seed 2**32", ["check", "--seed", str(2**32), "balancedness.gd"]),
+    CliRow("check --seed 2.5", ["check", "--seed", "2.5", "balancedness.gd"]),
+    CliRow("check unknown-id", ["check", "no.such.claim"]),
+    CliRow("derive --format pdf", ["derive", "arora2019.lemma2", "--format", "pdf"]),
+    # mutate
+    CliRow("mutate --timeout -1", ["mutate", "--timeout", "-1", "--list"]),
+    CliRow("mutate --timeout nan", ["mutate", "--timeout", "nan", "--list"]),
+    CliRow("mutate --jobs 0", ["mutate", "--jobs", "0", "--list"]),
+    CliRow("mutate --min-score 2", ["mutate", "--min-score", "2", "--list"]),
+    CliRow("mutate --min-score abc", ["mutate", "--min-score", "abc", "--list"]),
+    CliRow("mutate --seed -1", ["mutate", "--seed", "-1", "--list"]),
+    CliRow("mutate missing-path", ["mutate", "--list", "no/such/catalogue.py"]),
+    CliRow("mutate --claim unknown-id", ["mutate", "--list", "--claim", "no.such.claim"]),
+    # sweep
+    CliRow("sweep --seeds bogus", ["sweep", "--seeds", "bogus", "balancedness.gd"]),
+    CliRow("sweep --seeds 5-2", ["sweep", "--seeds", "5-2", "balancedness.gd"]),
+    CliRow("sweep --seeds -1", ["sweep", "--seeds=-1", "balancedness.gd"]),
+    CliRow("sweep --seeds 2**32", ["sweep", "--seeds", str(2**32), "balancedness.gd"]),
+    CliRow("sweep --jobs 0", ["sweep", "--jobs", "0", "balancedness.gd"]),
+    CliRow("sweep unknown-id", ["sweep", "--seeds", "0", "no.such.claim"]),
+    # experiment (--rng, --backend, --data and the instance sizes)
+    CliRow("experiment --rng bogus", ["experiment", "completion", "--rng", "bogus"]),
+    CliRow("experiment --backend bogus", ["experiment", "completion", "--backend", "bogus"]),
+    CliRow("experiment --data missing", ["experiment", "completion", "--data", "no/such/u.data"]),
+    CliRow("experiment --data malformed", ["experiment", "completion", "--data", os.path.abspath(__file__)]),
+    CliRow("experiment --n 0", ["experiment", "completion", "--n", "0"]),
+    CliRow("experiment --m > n*n", ["experiment", "completion", "--n", "3", "--rank", "1", "--m", "10"]),
+    CliRow("experiment --rank > n", ["experiment", "completion", "--n", "3", "--rank", "4", "--m", "5"]),
+    CliRow("experiment --seed -1", ["experiment", "completion", "--seed", "-1"]),
+    CliRow("experiment --lr nan", ["experiment", "completion", "--lr", "nan"]),
+    CliRow("experiment --batch-size 0", ["experiment", "sensing", "--optimizer", "sgd", "--batch-size", "0"]),
+    CliRow("experiment unknown", ["experiment", "no-such-experiment"]),
 ]
 
 

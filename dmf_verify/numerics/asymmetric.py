@@ -323,6 +323,7 @@ def asymmetric_flow(problem: AsymmetricSensing, u0, v0, t_eval, *, rate_v: float
     u0, v0 = problem._check_uv(u0, v0, ("u0", "v0"))
     rate = check_positive(rate_v, "rate_v")
     rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    t_eval = as_real_array(t_eval, "t_eval", ndim=(0, 1, 2)).reshape(-1)
     n1, k = u0.shape
     split = n1 * k
 

@@ -23,14 +23,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dmf_verify.errors import DivergenceError, InvalidArgument, ShapeError
-from dmf_verify.numerics.validation import as_finite_array, check_positive
+from dmf_verify.numerics.validation import (
+    _show,
+    as_real_array,
+    check_callable,
+    check_int,
+    check_loss,
+    check_option,
+    check_positive,
+    check_real,
+)
 
 
 def _stack(x, name: str, ndim: int) -> np.ndarray:
-    a = as_finite_array(x, name)
-    if a.ndim != ndim:
-        raise ShapeError(f"{name} must be a {ndim}-d stack, got shape {a.shape}")
-    return a
+    return as_real_array(x, name, ndim=ndim)
 
 
 @dataclass(eq=False)
@@ -67,8 +73,7 @@ class BatchedSensing:
         y = _stack(self.y, "y", 2)
         if y.shape != a.shape[:2]:
             raise ShapeError(f"y has shape {y.shape} but A holds {a.shape[:2]} measurement matrices")
-        if self.reduction not in ("sum", "mean"):
-            raise InvalidArgument(f"reduction must be 'sum' or 'mean', got {self.reduction!r}")
+        check_option(self.reduction, "reduction", ("sum", "mean"))
         self.A, self.y = a, y
         b, m, d, dp = a.shape
         self.flat = a.reshape(b, m, d * dp)
@@ -96,6 +101,30 @@ def _chain(fs: Sequence[np.ndarray]) -> np.ndarray:
 
 def batched_factor_gradients(fs: Sequence[np.ndarray], g: np.ndarray) -> list[np.ndarray]:
     """(W_N..W_{j+1})^T G (W_{j-1}..W_1)^T for every j, on stacks (prefix and suffix products reused)."""
+    fs = _check_stacks(fs, "fs")
+    g = _stack(g, "g", 3)
+    if g.shape != (fs[0].shape[0], fs[-1].shape[1], fs[0].shape[2]):
+        raise ShapeError(f"g has shape {g.shape} but the products of fs have shape "
+                         f"{(fs[0].shape[0], fs[-1].shape[1], fs[0].shape[2])}")
+    return _factor_gradients(fs, g)
+
+
+def _check_stacks(factors, name: str) -> list[np.ndarray]:
+    """[W_1, ..., W_N], each a stack (B, d_j, d_{j-1}) of finite values, chaining, with one B."""
+    if factors is None or isinstance(factors, (str, bytes, np.ndarray)) or not isinstance(factors, Sequence):
+        raise InvalidArgument(f"{name} must be a sequence of factor stacks [W_1, ..., W_N], got {_show(factors)}")
+    fs = [_stack(f, f"{name}[{j}] (W_{j + 1})", 3) for j, f in enumerate(factors)]
+    if not fs:
+        raise InvalidArgument(f"{name} must hold at least one factor stack, got an empty sequence")
+    b = fs[0].shape[0]
+    for j in range(1, len(fs)):
+        if fs[j].shape[0] != b or fs[j].shape[2] != fs[j - 1].shape[1]:
+            raise ShapeError(f"{name} do not chain: W_{j + 1} has shape {fs[j].shape}, "
+                             f"W_{j} has {fs[j - 1].shape}")
+    return fs
+
+
+def _factor_gradients(fs, g) -> list[np.ndarray]:
     n = len(fs)
     pre = [None] * (n + 1)  # pre[j] = W_j ... W_1
     for j in range(1, n + 1):
@@ -133,24 +162,27 @@ def batched_descent(loss, factors: Sequence[np.ndarray], *, step, steps: int, re
     every ``record_every`` steps (and at the last step). A non-finite loss, or one above
     ``max_loss`` (default 1e8 (l_0 + 1)), raises :class:`DivergenceError` naming the step and instance.
     """
-    fs = [np.array(_stack(f, f"factor W_{j + 1}", 3), copy=True) for j, f in enumerate(factors)]
-    if not fs:
-        raise InvalidArgument("need at least one factor stack")
+    check_loss(loss)
+    fs = [np.array(f, copy=True) for f in _check_stacks(factors, "factors")]
     b = fs[0].shape[0]
-    for j in range(1, len(fs)):
-        if fs[j].shape[0] != b or fs[j].shape[2] != fs[j - 1].shape[1]:
-            raise ShapeError(f"factor stacks do not chain: W_{j + 1} has shape {fs[j].shape}, "
-                             f"W_{j} has {fs[j - 1].shape}")
     out_shape = (b, fs[-1].shape[1], fs[0].shape[2])
-    if tuple(loss.shape) != out_shape:
-        raise ShapeError(f"the products have shape {out_shape} but the loss expects {tuple(loss.shape)}")
-    eta = np.asarray(step, dtype=np.float64)
-    if eta.ndim == 0:
-        eta = np.full(b, check_positive(float(eta), "step"))
-    if eta.shape != (b,) or not np.all(np.isfinite(eta)) or np.any(eta <= 0):
-        raise InvalidArgument(f"step must be a positive scalar or {b} positive steps, got shape {eta.shape}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise InvalidArgument(f"steps must be a non-negative integer, got {steps!r}")
+    if tuple(getattr(loss, "shape", out_shape)) != out_shape:
+        raise ShapeError(f"the products of the factors have shape {out_shape} but the loss expects "
+                         f"{tuple(loss.shape)}")
+    if isinstance(step, np.ndarray) and step.ndim == 0:
+        step = step[()]
+    if isinstance(step, (list, tuple, np.ndarray)):
+        eta = as_real_array(step, "step", ndim=1)
+        if eta.shape != (b,):
+            raise ShapeError(f"step must be a scalar or hold {b} steps (one per instance), got shape {eta.shape}")
+        if np.any(eta <= 0):
+            raise InvalidArgument(f"step must hold steps > 0, got {_show(eta)}")
+    else:
+        eta = np.full(b, check_positive(step, "step"))
+    steps = check_int(steps, "steps", low=0)
+    record_every = check_int(record_every, "record_every", low=0)
+    check_callable(observe, "observe", optional=True)
+    max_loss = check_real(max_loss, "max_loss", low=0.0, low_open=True, allow_inf=True, optional=True)
     eta3 = eta[:, None, None]
     w = _chain(fs)
     value = loss.value(w)
@@ -167,7 +199,7 @@ def batched_descent(loss, factors: Sequence[np.ndarray], *, step, steps: int, re
     if record_every:
         record(0)
     for k in range(1, int(steps) + 1):
-        grads = batched_factor_gradients(fs, loss.gradient(w))
+        grads = _factor_gradients(fs, loss.gradient(w))
         for f, g in zip(fs, grads):
             f -= eta3 * g
         w = _chain(fs)
@@ -188,6 +220,7 @@ def batched_descent(loss, factors: Sequence[np.ndarray], *, step, steps: int, re
 
 def batched_effective_rank(w: np.ndarray) -> np.ndarray:
     """Effective rank (Roy & Vetterli) of every matrix of a stack (B, d, d'); 0 for a zero matrix."""
+    w = _stack(w, "w", 3)
     s = np.linalg.svd(w, compute_uv=False)
     tot = s.sum(axis=-1, keepdims=True)
     p = np.divide(s, tot, out=np.zeros_like(s), where=tot > 0)

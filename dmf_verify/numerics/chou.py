@@ -131,13 +131,20 @@ def recursion_map(depth, step):
     >>> [round(float(x), 6) for x in f(np.array([0.5, 0.5]), np.array([1.0, 1.0]))]
     [0.5375, 0.521875]
     """
-    d = np.asarray(depth)
-    if d.dtype.kind not in "iu" or d.size == 0 or np.any(d < 1):
-        raise InvalidArgument(f"depth must be integers >= 1 (an integer array), got {depth!r}")
-    h = as_finite_array(step, "step")
+    d = as_real_array(depth, "depth", ndim=(0, 1))
+    if np.asarray(depth).dtype.kind not in "iu":
+        raise InvalidArgument(f"depth must hold integers >= 1 (an integer array), got dtype {np.asarray(depth).dtype}; "
+                              "depths are never rounded")
+    if np.any(d < 1):
+        raise InvalidArgument(f"depth must hold integers >= 1, got minimum {int(np.min(d))}")
+    h = as_real_array(step, "step", ndim=(0, 1))
     if np.any(h <= 0):
         raise InvalidArgument(f"step must be > 0, got minimum {float(np.min(h))}")
-    d = d.astype(np.float64)
+    try:
+        np.broadcast_shapes(d.shape, h.shape)
+    except ValueError:
+        raise ShapeError(f"depth and step must have one entry per case (or be scalars), got shapes {d.shape} "
+                         f"and {h.shape}") from None
 
     def step_map(w, lam):
         return _recursion(w, lam, d, h)

@@ -15,11 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.errors import ShapeError
 from dmf_verify.numerics.integrators._solution import Solution, Status
 from dmf_verify.numerics.integrators.scipy_ode import check_times, solve
 from dmf_verify.numerics.model import _check_loss_shape, factor_gradients_from, require_balanced
-from dmf_verify.numerics.validation import as_matrix, check_depth, check_factors
+from dmf_verify.numerics.validation import (
+    as_matrix,
+    as_vector,
+    check_callable,
+    check_depth,
+    check_factors,
+    check_int,
+    check_loss,
+    check_real,
+    check_tolerance,
+)
 
 
 @dataclass
@@ -77,6 +87,7 @@ def integrate_factor_flow(loss, factors: Sequence[np.ndarray], t_eval, *, rtol: 
     ``layer_rates`` lets each layer move at its own rate (plain gradient flow when omitted);
     unequal rates break balancedness, which the negative controls use.
     """
+    check_loss(loss)
     fs = check_factors(factors)
     shapes = [f.shape for f in fs]
     from dmf_verify.numerics.model import _product
@@ -97,19 +108,14 @@ def integrate_factor_flow(loss, factors: Sequence[np.ndarray], t_eval, *, rtol: 
 
 
 def _check_rates(layer_rates, n: int) -> np.ndarray:
-    try:
-        rates = np.asarray(layer_rates, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"layer_rates must be {n} real numbers, got {layer_rates!r}") from None
-    if rates.shape != (n,):
-        raise InvalidArgument(f"layer_rates must have {n} entries (one per factor), got shape {rates.shape}")
-    if not np.all(np.isfinite(rates)):
-        raise NonFiniteError(f"layer_rates must be finite, got {list(rates)}")
-    return rates
+    """One finite real rate per factor (a ShapeError names the count needed)."""
+    return as_vector(layer_rates, "layer_rates", size=n)
 
 
 def default_exponents(j: int, depth: int) -> tuple[float, float]:
     """Lemma 3's exponents for term j = 1..N: ((j-1)/N, (N-j)/N)."""
+    depth = check_depth(depth)
+    j = check_int(j, "j", low=1, high=depth)
     return (j - 1) / depth, (depth - j) / depth
 
 
@@ -124,18 +130,30 @@ def end_to_end_velocity(w: np.ndarray, grad: np.ndarray, depth: int, *,
            [ 0., -2.]])
     """
     w = as_matrix(w, "W")
-    g = as_matrix(grad, "gradient")
+    g = as_matrix(grad, "grad")
     if g.shape != w.shape:
-        raise ShapeError(f"gradient has shape {g.shape} but W has shape {w.shape}")
-    return _velocity(w, g, check_depth(depth), exponents)
+        raise ShapeError(f"grad has shape {g.shape} but W has shape {w.shape}")
+    return _velocity(w, g, _exponent_pairs(exponents, check_depth(depth)))
 
 
-def _velocity(w, grad, depth, exponents):
+def _exponent_pairs(exponents, depth: int) -> list[tuple[float, float]]:
+    """[(a_j, b_j) for j = 1..N], evaluated and checked once (not per right-hand-side call)."""
+    check_callable(exponents, "exponents")
+    pairs = []
+    for j in range(1, depth + 1):
+        pair = exponents(j, depth)
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ShapeError(f"exponents({j}, {depth}) must return a pair (a_j, b_j), got {pair!r}")
+        pairs.append((check_real(pair[0], f"exponents({j}, {depth})[0]"),
+                      check_real(pair[1], f"exponents({j}, {depth})[1]")))
+    return pairs
+
+
+def _velocity(w, grad, pairs):
     u, s, vt = np.linalg.svd(w, full_matrices=False)
     v = vt.T
     out = np.zeros_like(grad)
-    for j in range(1, depth + 1):
-        a, b = exponents(j, depth)
+    for a, b in pairs:
         x = grad if a == 0 else u @ ((s ** (2 * a))[:, None] * (u.T @ grad))
         x = x if b == 0 else ((x @ v) * s ** (2 * b)) @ v.T
         out -= x
@@ -151,14 +169,18 @@ def integrate_end_to_end_flow(loss, w0, depth: int, t_eval, *, rtol: float = 1e-
     Valid for a factor flow started from a *balanced* init with product ``w0`` (use
     :func:`integrate_end_to_end_from_factors` to have that checked).
     """
+    check_loss(loss)
     w0 = as_matrix(w0, "w0")
     n = check_depth(depth)
-    _check_loss_shape(loss, w0)
+    expected = getattr(loss, "shape", None)
+    if expected is not None and tuple(expected) != w0.shape:
+        raise ShapeError(f"w0 has shape {w0.shape} but the loss expects {tuple(expected)}")
+    pairs = _exponent_pairs(exponents, n)
     shape = w0.shape
 
     def rhs(_t, y):
         w = y.reshape(shape)
-        return _velocity(w, loss.gradient(w), n, exponents).ravel()
+        return _velocity(w, loss.gradient(w), pairs).ravel()
 
     sol = solve(rhs, w0.ravel(), t_eval, rtol=rtol, atol=atol, method=method, max_norm=max_norm)
     return _flow_result(sol, sol.y.reshape(-1, *shape), None)
@@ -167,8 +189,9 @@ def integrate_end_to_end_flow(loss, w0, depth: int, t_eval, *, rtol: float = 1e-
 def integrate_end_to_end_from_factors(loss, factors: Sequence[np.ndarray], t_eval, *,
                                       balance_rtol: float = 1e-10, **options) -> FlowResult:
     """Lemma 3 started from factors: checks balancedness first (raises NotBalancedError)."""
+    check_loss(loss)
     fs = check_factors(factors)
-    require_balanced(fs, rtol=balance_rtol)
+    require_balanced(fs, rtol=check_tolerance(balance_rtol, "balance_rtol"))
     from dmf_verify.numerics.model import _product
 
     return integrate_end_to_end_flow(loss, _product(fs), len(fs), t_eval, **options)

@@ -28,11 +28,56 @@ import mpmath
 from mpmath import mp
 
 from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics.validation import _show, as_matrix, check_bool, check_exact_real, check_int, check_shape
 
 
-def to_mp(a) -> list[list]:
+def to_mp(a, name: str = "a") -> list[list]:
     """A 2-D array (numpy or nested lists; floats are taken at their exact binary value) as mp rows."""
-    return [[mpmath.mpf(x) for x in row] for row in (a.tolist() if hasattr(a, "tolist") else a)]
+    return [[mpmath.mpf(x) for x in row] for row in _check_matrix(a, name)]
+
+
+def _check_matrix(a, name: str) -> list[list]:
+    """Rows of a finite real matrix: a numpy array (float64-checked), an mpmath matrix or nested lists of
+    int/float/decimal str/mpf; the entries are kept as given (no rounding to the current precision)."""
+    import numpy as np
+
+    if isinstance(a, np.ndarray):
+        return as_matrix(a, name).tolist()
+    if isinstance(a, mpmath.matrix):
+        a = a.tolist()
+    if a is None or isinstance(a, (str, bytes)) or not isinstance(a, (list, tuple)):
+        raise InvalidArgument(f"{name} must be a matrix (a 2-D array or a list of rows), got {_show(a)}")
+    rows = []
+    for i, row in enumerate(a):
+        if isinstance(row, np.ndarray):
+            row = row.tolist()
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple)):
+            raise ShapeError(f"{name} must be 2-D (a list of rows), got {_show(row)} as row {i}")
+        for k, x in enumerate(row):
+            check_exact_real(x, f"{name}[{i}][{k}]")
+        rows.append(list(row))
+    if not rows or not rows[0]:
+        raise ShapeError(f"{name} is empty")
+    if len({len(r) for r in rows}) != 1:
+        raise ShapeError(f"{name} is ragged: its rows have lengths {sorted({len(r) for r in rows})}")
+    return rows
+
+
+def _check_factors(factors, name: str = "factors") -> list[list[list]]:
+    """[W_1, ..., W_N] as mp rows (numpy input converted exactly), chaining."""
+    import numpy as np
+
+    if factors is None or isinstance(factors, (str, bytes, np.ndarray)) or not isinstance(factors, (list, tuple)):
+        raise InvalidArgument(f"{name} must be a sequence of matrices [W_1, ..., W_N], got {_show(factors)}")
+    if not factors:
+        raise InvalidArgument(f"{name} must hold at least one matrix, got an empty sequence")
+    fs = [_check_matrix(f, f"{name}[{j}]") for j, f in enumerate(factors)]
+    fs = [[[mpmath.mpf(x) if isinstance(x, (float, int, str)) else x for x in r] for r in f] for f in fs]
+    for j in range(1, len(fs)):
+        if len(fs[j][0]) != len(fs[j - 1]):
+            raise ShapeError(f"{name} do not chain: W_{j + 1} is {len(fs[j])} x {len(fs[j][0])} but W_{j} is "
+                             f"{len(fs[j - 1])} x {len(fs[j - 1][0])}")
+    return fs
 
 
 def to_float(a):
@@ -81,9 +126,19 @@ class QuadraticLoss:
     shape: tuple[int, int]
 
     def __post_init__(self):
+        self.shape = check_shape(self.shape, "shape")
+        _check_matrix(self.A, "A")
+        if self.y is None or isinstance(self.y, (str, bytes)) or not isinstance(self.y, (list, tuple)):
+            raise InvalidArgument(f"y must be a list of real numbers, got {_show(self.y)}")
+        for i, v in enumerate(self.y):
+            check_exact_real(v, f"y[{i}]")
+        check_exact_real(self.c, "c")
         n = self.shape[0] * self.shape[1]
-        if any(len(row) != n for row in self.A) or len(self.A) != len(self.y):
-            raise ShapeError(f"A must be m x {n} and y of length m, got {len(self.A)} rows and {len(self.y)} values")
+        if any(len(row) != n for row in self.A):
+            raise ShapeError(f"A must be m x {n} (one row per measurement, one column per entry of W), got rows of "
+                             f"lengths {sorted({len(row) for row in self.A})}")
+        if len(self.A) != len(self.y):
+            raise ShapeError(f"y must have one value per row of A (m = {len(self.A)}), got {len(self.y)} values")
 
     def residual(self, w):
         v = flatten(w)
@@ -105,6 +160,8 @@ def quadratic_loss(loss) -> QuadraticLoss:
     """The mp form of a float64 SensingLoss, CompletionLoss or FrobeniusLoss (exact binary values)."""
     from dmf_verify.numerics.losses import CompletionLoss, FrobeniusLoss, SensingLoss
 
+    if not isinstance(loss, (SensingLoss, CompletionLoss, FrobeniusLoss)):
+        raise InvalidArgument(f"loss must be a SensingLoss, CompletionLoss or FrobeniusLoss, got {_show(loss)}")
     d, dp = loss.shape
     n = d * dp
     if isinstance(loss, SensingLoss):
@@ -157,11 +214,18 @@ def gradient_descent(loss: QuadraticLoss, factors: Sequence, *, step, steps: int
     gradient at the factors updated so far (Gauss-Seidel), and ``gradient_scale`` multiplies the loss
     gradient: both are negative controls.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise InvalidArgument(f"steps must be a non-negative integer, got {steps!r}")
-    fs = [[list(r) for r in f] for f in factors]
-    eta = mpmath.mpf(step)
-    scale = None if gradient_scale is None else mpmath.mpf(gradient_scale)
+    if not isinstance(loss, QuadraticLoss):
+        raise InvalidArgument(f"loss must be a QuadraticLoss (see quadratic_loss), got {_show(loss)}")
+    steps = check_int(steps, "steps", low=0)
+    sequential = check_bool(sequential, "sequential")
+    fs = _check_factors(factors)
+    if (len(fs[-1]), len(fs[0][0])) != tuple(loss.shape):
+        raise ShapeError(f"the product of the factors is {len(fs[-1])} x {len(fs[0][0])} but the loss expects "
+                         f"{tuple(loss.shape)}")
+    eta = mpmath.mpf(check_exact_real(step, "step"))
+    if not eta > 0:
+        raise InvalidArgument(f"step must be > 0, got {_show(step)}")
+    scale = None if gradient_scale is None else mpmath.mpf(check_exact_real(gradient_scale, "gradient_scale"))
 
     def grad_w(w):
         g = loss.gradient(w)
@@ -180,7 +244,7 @@ def gradient_descent(loss: QuadraticLoss, factors: Sequence, *, step, steps: int
 
 def orthonormal_columns(a) -> list[list]:
     """Gram-Schmidt (twice) at the working precision: the columns of ``a`` made orthonormal to ~10^-dps."""
-    cols = [list(c) for c in zip(*to_mp(a))]
+    cols = [list(c) for c in zip(*to_mp(a, "a"))]
     out = []
     for c in cols:
         for _ in range(2):
@@ -201,10 +265,31 @@ def balanced_factors(u, s, v, hidden_bases) -> list:
     ``u`` (d, k), ``v`` (d', k) and the hidden bases Q_j (d_j, k) are re-orthonormalized in mp; ``s``
     (k positive numbers) is taken exactly. N = len(hidden_bases) + 1.
     """
+    import numpy as np
+
+    if hidden_bases is None or isinstance(hidden_bases, (str, bytes, np.ndarray)) or \
+            not isinstance(hidden_bases, (list, tuple)):
+        raise InvalidArgument(f"hidden_bases must be a list of matrices Q_j (d_j, k), got {_show(hidden_bases)}")
     n = len(hidden_bases) + 1
-    U, V = orthonormal_columns(u), orthonormal_columns(v)
-    Qs = [orthonormal_columns(q) for q in hidden_bases]
-    root = [mpmath.root(mpmath.mpf(x), n) for x in (s.tolist() if hasattr(s, "tolist") else s)]
+    U, V = orthonormal_columns(_check_matrix(u, "u")), orthonormal_columns(_check_matrix(v, "v"))
+    k = len(U[0])
+    if len(V[0]) != k:
+        raise ShapeError(f"u and v must have the same number of columns k, got {k} and {len(V[0])}")
+    Qs = []
+    for j, q in enumerate(hidden_bases):
+        rows = _check_matrix(q, f"hidden_bases[{j}]")
+        if len(rows[0]) != k:
+            raise ShapeError(f"hidden_bases[{j}] must have k = {k} columns, got {len(rows[0])}")
+        Qs.append(orthonormal_columns(rows))
+    sv = s.tolist() if isinstance(s, np.ndarray) else s
+    if sv is None or isinstance(sv, (str, bytes)) or not isinstance(sv, (list, tuple)):
+        raise InvalidArgument(f"s must be a list of {k} positive singular values, got {_show(s)}")
+    if len(sv) != k:
+        raise ShapeError(f"s must hold k = {k} singular values (one per column of u), got {len(sv)}")
+    for i, x in enumerate(sv):
+        if not mpmath.mpf(check_exact_real(x, f"s[{i}]")) > 0:
+            raise InvalidArgument(f"s[{i}] must be > 0, got {_show(x)}")
+    root = [mpmath.root(mpmath.mpf(x), n) for x in sv]
 
     def scaled(a):  # a diag(root)
         return [[x * r for x, r in zip(row, root)] for row in a]
@@ -220,6 +305,7 @@ def balanced_factors(u, s, v, hidden_bases) -> list:
 
 def imbalance(factors) -> mpmath.mpf:
     """max_j ||W_{j+1}^T W_{j+1} - W_j W_j^T||_F in mp."""
+    factors = _check_factors(factors)
     worst = mpmath.mpf(0)
     for a, b in itertools.pairwise(factors):
         dd = axpy(-1, matmul(a, transpose(a)), matmul(transpose(b), b))
@@ -229,7 +315,7 @@ def imbalance(factors) -> mpmath.mpf:
 
 def workdps(digits: int):
     """``mp.workdps`` (re-exported so callers need not import mpmath for it)."""
-    return mp.workdps(digits)
+    return mp.workdps(check_int(digits, "digits", low=1))
 
 
 __all__ = [

@@ -12,15 +12,18 @@ import math
 import mpmath
 from mpmath import mp
 
-from dmf_verify.errors import InvalidArgument
+from dmf_verify.errors import ShapeError
 from dmf_verify.numerics.integrators._solution import Solution
-from dmf_verify.numerics.integrators.gbs import GUARD_DIGITS, default_columns, integrate
+from dmf_verify.numerics.integrators.gbs import GUARD_DIGITS, _to_mpf_list, default_columns, integrate
+from dmf_verify.numerics.validation import check_depth, check_exact_real, check_option
 
 PreciseResult = Solution
 
 
 def mp_digits_agreement(a, b) -> float:
     """-log10 of the relative difference |a-b|/max(|a|,|b|) (inf when equal), for mpf or float."""
+    check_exact_real(a, "a")
+    check_exact_real(b, "b")
     with mp.workdps(max(mp.dps, 60)):
         a, b = mpmath.mpf(a), mpmath.mpf(b)
         den = max(abs(a), abs(b))
@@ -41,8 +44,11 @@ def diagonal_flow_rhs(depth: int, target, *, backend: str = "mp"):
     callable for :func:`integrate` (lists of mpf); "gmpy2" the same for ``integrate(...,
     arithmetic="gmpy2")`` (lists of mpfr); "float" a numpy callable for scipy.
     """
-    if not isinstance(depth, int) or depth < 1:
-        raise InvalidArgument(f"depth must be an integer >= 1, got {depth!r}")
+    depth = check_depth(depth)
+    check_option(backend, "backend", ("mp", "gmpy2", "float"))
+    with mp.workdps(60):
+        if not _to_mpf_list(target, "target"):
+            raise ShapeError("target must hold at least one value, got an empty sequence")
     k = len(target)
     if backend == "float":
         import numpy as np
@@ -63,8 +69,6 @@ def diagonal_flow_rhs(depth: int, target, *, backend: str = "mp"):
         import gmpy2
 
         conv, key = gmpy2.mpfr, (lambda: gmpy2.get_context().precision)
-    else:
-        raise InvalidArgument(f"backend must be 'mp', 'gmpy2' or 'float', got {backend!r}")
     cache = {}
 
     def f(_t, y):

@@ -22,10 +22,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from dmf_verify.errors import IntegrationError, InvalidArgument, ShapeError, SolverError
-from dmf_verify.numerics.validation import as_finite_array, as_matrix, check_positive
+from dmf_verify.numerics.validation import (
+    as_matrix,
+    as_vector,
+    check_int,
+    check_loss,
+    check_option,
+    check_positive,
+    check_real,
+)
 
 
 def _check_square(loss) -> int:
+    check_loss(loss)
     shape = tuple(getattr(loss, "shape", ()))
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ShapeError(f"the PSD factorization W = Z Z^T needs a square loss, got shape {shape}")
@@ -34,7 +43,10 @@ def _check_square(loss) -> int:
 
 def psd_gradient(loss, z: np.ndarray) -> np.ndarray:
     """Gradient of f(Z) = l(Z Z^T): (G + G^T) Z with G = grad l(Z Z^T)."""
-    z = as_matrix(z, "Z")
+    d = _check_square(loss)
+    z = as_matrix(z, "z")
+    if z.shape[0] != d:
+        raise ShapeError(f"z has {z.shape[0]} rows but W = z z^T must be {d} x {d}")
     g = loss.gradient(z @ z.T)
     return (g + g.T) @ z
 
@@ -44,9 +56,9 @@ def psd_flow(loss, z0, t_eval, *, rtol: float = 1e-11, atol: float = 1e-14, meth
     from dmf_verify.numerics.flow import solve_flow
 
     d = _check_square(loss)
-    z0 = as_matrix(z0, "Z(0)")
+    z0 = as_matrix(z0, "z0")
     if z0.shape[0] != d:
-        raise ShapeError(f"Z(0) has {z0.shape[0]} rows but W is {d} x {d}")
+        raise ShapeError(f"z0 = Z(0) has {z0.shape[0]} rows but W is {d} x {d}")
     shape = z0.shape
 
     def rhs(_t, y):
@@ -79,6 +91,11 @@ def psd_flow_limit(loss, *, alpha: float, loss_tol: float = 1e-24, rtol: float =
     d = _check_square(loss)
     a = check_positive(alpha, "alpha")
     tol = check_positive(loss_tol, "loss_tol")
+    max_doublings = check_int(max_doublings, "max_doublings", low=1)
+    check_real(rtol, "rtol", low=0.0, low_open=True)
+    from dmf_verify.numerics.integrators.scipy_ode import METHODS
+
+    check_option(method, "method", METHODS)
     z = a * np.eye(d)
     horizon, total = 1.0, 0.0
     value = loss.value(z @ z.T)
@@ -105,13 +122,10 @@ def entropic_limit(eigenvalues, y, *, alpha: float, tol: float = 1e-14, max_iter
     root); raises :class:`SolverError` if the gradient norm does not fall below ``tol`` (relative to ||y||)
     (e.g. y outside the cone {Lambda w : w > 0}).
     """
-    lam = as_finite_array(eigenvalues, "eigenvalues")
-    if lam.ndim != 2:
-        raise ShapeError(f"eigenvalues must have shape (m, d), got {lam.shape}")
-    yv = as_finite_array(y, "y").reshape(-1)
-    if yv.size != lam.shape[0]:
-        raise ShapeError(f"y has {yv.size} entries but there are {lam.shape[0]} measurements")
+    lam, yv = _check_lp(eigenvalues, y)
     a = check_positive(alpha, "alpha")
+    tol = check_positive(tol, "tol")
+    max_iter = check_int(max_iter, "max_iter", low=1)
     levels = max(1, int(np.ceil(abs(np.log10(a)))))
     nu, prev = np.zeros(lam.shape[0]), None
     with np.errstate(over="ignore", invalid="ignore"):
@@ -122,6 +136,15 @@ def entropic_limit(eigenvalues, y, *, alpha: float, tol: float = 1e-14, max_iter
             w, nu = _newton_dual(lam, yv, 2.0 * t * np.log(a) if a != 1.0 else 0.0, nu, tol, max_iter)
             prev = t
     return w
+
+
+def _check_lp(eigenvalues, y) -> tuple[np.ndarray, np.ndarray]:
+    """Lambda (m x d) and y (m entries), finite and matching."""
+    lam = as_matrix(eigenvalues, "eigenvalues")
+    yv = as_vector(y, "y")
+    if yv.size != lam.shape[0]:
+        raise ShapeError(f"y has {yv.size} entries but eigenvalues holds {lam.shape[0]} measurements (rows)")
+    return lam, yv
 
 
 def _newton_dual(lam, yv, log_a2, nu, tol, max_iter):
@@ -185,8 +208,9 @@ def lp_rates(eigenvalues, y, *, support_tol: float = 1e-10) -> LPRate:
     """
     from dmf_verify.numerics.nuclear import min_nuclear_norm_commuting
 
-    lam = as_finite_array(eigenvalues, "eigenvalues")
-    lp = min_nuclear_norm_commuting(lam, y, psd=True)
+    lam, yv = _check_lp(eigenvalues, y)
+    support_tol = check_positive(support_tol, "support_tol")
+    lp = min_nuclear_norm_commuting(lam, yv, psd=True)
     x = np.asarray(lp.eigenvalues, dtype=float)
     mu = np.asarray(lp.dual, dtype=float)
     slack = 1.0 - lam.T @ mu

@@ -10,12 +10,14 @@ that trains on ``m`` ratings (chosen by ``seed``) and tests on the rest, like th
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from dmf_verify.errors import InvalidArgument
+from dmf_verify.numerics.validation import _show, check_int
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,13 @@ class Ratings:
 def load_ratings(path) -> Ratings:
     """Read a ``u.data``-format file. Malformed lines, ids < 1, non-finite ratings and repeated
     (user, item) pairs are errors naming the line."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(path, bytes):
+        raise InvalidArgument(f"path must be a file path (str or os.PathLike), got {_show(path)}")
     p = Path(path)
     try:
         text = p.read_text()
-    except OSError as exc:
-        raise InvalidArgument(f"cannot read rating file {str(p)!r}: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidArgument(f"cannot read rating file path={str(p)!r}: {exc}") from exc
     users, items, vals, stamps = [], [], [], []
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -80,8 +84,9 @@ def ratings_problem(data: Ratings, *, m: int, seed: int = 0):
     from dmf_verify.numerics.training import Problem
     from dmf_verify.numerics.validation import check_seed
 
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or not 1 <= m < data.count:
-        raise InvalidArgument(f"m (training ratings) must be an integer in [1, {data.count - 1}], got {m!r}")
+    if not isinstance(data, Ratings):
+        raise InvalidArgument(f"data must be a Ratings (from load_ratings), got {_show(data)}")
+    m = check_int(m, "m (training ratings)", low=1, high=data.count - 1)
     rng = np.random.default_rng(check_seed(seed))
     perm = rng.permutation(data.count)
     tr, te = perm[:m], perm[m:]

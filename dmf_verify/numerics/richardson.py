@@ -23,7 +23,10 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from dmf_verify.errors import InvalidArgument
+import numpy as np
+
+from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics.validation import _show, as_finite_array, check_exact_real, check_int, check_real
 
 
 def _combine(a, b, factor):
@@ -38,10 +41,8 @@ def tableau(values: Sequence, *, first_power: int = 1) -> list[list]:
 
     ``tab[i][j]`` (j <= i) combines ``values[i-j..i]`` and cancels the powers first_power..first_power+j-1.
     """
-    if len(values) < 1:
-        raise InvalidArgument("tableau needs at least one value")
-    if isinstance(first_power, bool) or not isinstance(first_power, int) or first_power < 1:
-        raise InvalidArgument(f"first_power must be an integer >= 1, got {first_power!r}")
+    values = _check_values(values)
+    first_power = check_int(first_power, "first_power", low=1)
     exact = isinstance(values[0], list)     # mp values: the factors in mp too (a float 1/3 would cap them at ~1e-17)
     if exact:
         import mpmath
@@ -54,6 +55,29 @@ def tableau(values: Sequence, *, first_power: int = 1) -> list[list]:
             row.append(_combine(row[j - 1], tab[i - 1][j - 1], factor))
         tab.append(row)
     return tab
+
+
+def _check_values(values) -> list:
+    """A non-empty sequence of same-shaped finite float arrays, or of equally long lists of mp reals."""
+    if values is None or isinstance(values, (str, bytes, np.ndarray)) or not isinstance(values, Sequence):
+        raise InvalidArgument(f"values must be a sequence of arrays (or of lists of mpf), got {_show(values)}")
+    if len(values) < 1:
+        raise InvalidArgument("values must hold at least one value (tableau needs at least one value)")
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, list):
+            for k, x in enumerate(v):
+                check_exact_real(x, f"values[{i}][{k}]")
+            out.append(v)
+        else:
+            out.append(as_finite_array(v, f"values[{i}]"))
+    kinds = {isinstance(v, list) for v in out}
+    if len(kinds) > 1:
+        raise InvalidArgument("values must be all arrays or all lists of mpf, not a mix")
+    shapes = {len(v) if isinstance(v, list) else v.shape for v in out}
+    if len(shapes) > 1:
+        raise ShapeError(f"values must all have the same shape, got {sorted(map(str, shapes))}")
+    return out
 
 
 def _norm(x) -> float:
@@ -74,6 +98,22 @@ def _sub(a, b):
 
 def column_errors(tab: list[list], reference) -> list[list[float]]:
     """errors[j][i] = ||tab[i + j][j] - reference|| / ||reference||, column by column."""
+    if not isinstance(tab, list) or not tab or not all(isinstance(row, list) and len(row) == i + 1
+                                                         for i, row in enumerate(tab)):
+        raise InvalidArgument(f"tab must be a tableau (a list of rows, row i holding i + 1 entries, from tableau()), "
+                              f"got {_show(tab)}")
+    first = tab[0][0]
+    if isinstance(first, list):
+        if not isinstance(reference, list) or len(reference) != len(first):
+            raise ShapeError(f"reference must be a list of {len(first)} mp reals like the tableau's entries, "
+                             f"got {_show(reference)}")
+        for k, x in enumerate(reference):
+            check_exact_real(x, f"reference[{k}]")
+    else:
+        reference = as_finite_array(reference, "reference")
+        if reference.shape != np.shape(first):
+            raise ShapeError(f"reference has shape {reference.shape} but the tableau's entries have shape "
+                             f"{np.shape(first)}")
     scale = _norm(reference)
     if scale == 0:
         raise InvalidArgument("the reference is zero: relative errors are undefined")
@@ -83,6 +123,14 @@ def column_errors(tab: list[list], reference) -> list[list[float]]:
 
 def measured_orders(errors: list[list[float]]) -> list[list[float]]:
     """log2(e_i / e_{i+1}) along each column (a column j converging with order j + 1 shows ~ j + 1)."""
+    if errors is None or isinstance(errors, (str, bytes)) or not isinstance(errors, Sequence):
+        raise InvalidArgument(f"errors must be a list of columns of relative errors (from column_errors()), "
+                              f"got {_show(errors)}")
+    for j, col in enumerate(errors):
+        if isinstance(col, (str, bytes)) or not isinstance(col, Sequence):
+            raise InvalidArgument(f"errors[{j}] must be a sequence of relative errors, got {_show(col)}")
+        for i, e in enumerate(col):
+            check_real(e, f"errors[{j}][{i}]", low=0.0)
     out = []
     for col in errors:
         out.append([math.log2(a / b) if a > 0 and b > 0 else math.inf for a, b in itertools.pairwise(col)])
@@ -91,6 +139,7 @@ def measured_orders(errors: list[list[float]]) -> list[list[float]]:
 
 def digits(error: float) -> float:
     """-log10 of a relative error (inf for 0)."""
+    error = check_real(error, "error", low=0.0)
     return math.inf if error == 0 else -math.log10(error)
 
 

@@ -25,10 +25,17 @@ import numpy as np
 from mpmath import mp
 from scipy.optimize import brentq
 
-from dmf_verify.errors import BlowUpError, IntegrationError, InvalidArgument, NonFiniteError
+from dmf_verify.errors import BlowUpError, IntegrationError, InvalidArgument
 from dmf_verify.numerics.integrators._solution import Status
 from dmf_verify.numerics.integrators.scipy_ode import solve
-from dmf_verify.numerics.validation import check_depth
+from dmf_verify.numerics.validation import (
+    as_real_array,
+    check_depth,
+    check_exact_real,
+    check_int,
+    check_option,
+    check_real,
+)
 
 KINDS = ("constant", "affine", "cosine")
 
@@ -47,16 +54,9 @@ class Forcing:
     omega: object = 1
 
     def __post_init__(self):
-        if self.kind not in KINDS:
-            raise InvalidArgument(f"forcing kind must be one of {KINDS}, got {self.kind!r}")
+        check_option(self.kind, "kind", KINDS)
         for name in ("a", "b", "omega"):
-            v = getattr(self, name)
-            try:
-                f = float(mpmath.mpf(v))
-            except (TypeError, ValueError):
-                raise InvalidArgument(f"forcing parameter {name} must be a real number, got {v!r}") from None
-            if not math.isfinite(f):
-                raise NonFiniteError(f"forcing parameter {name} must be finite, got {v!r}")
+            check_exact_real(getattr(self, name), name)
         if self.kind == "cosine" and float(mpmath.mpf(self.omega)) == 0.0:
             raise InvalidArgument("cosine forcing needs omega != 0, got 0")
 
@@ -148,35 +148,26 @@ def as_forcing(g) -> Forcing:
     """A Forcing, or a real number meaning a constant g."""
     if isinstance(g, Forcing):
         return g
-    return constant(g)
+    return constant(check_exact_real(g, "g"))
 
 
 # ---------------------------------------------------------------------------------------------
 def check_problem(x0, depth) -> tuple[float, int]:
     """Validate x(0) (finite, non-zero) and N (integer >= 1); return them as (float, int)."""
     n = check_depth(depth)
-    try:
-        x = float(mpmath.mpf(x0))
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"x(0) must be a real number, got {x0!r}") from None
-    if not math.isfinite(x):
-        raise NonFiniteError(f"x(0) must be finite, got {x0!r}")
-    if x == 0.0 and mpmath.mpf(x0) == 0:
-        raise InvalidArgument("x(0) must be non-zero (Lemma 4 needs x(0) != 0), got x(0) = 0")
+    x = float(mpmath.mpf(check_exact_real(x0, "x0", nonzero=True)))  # Lemma 4 needs x(0) != 0
     return x, n
 
 
 def exponent_p(depth: int) -> float:
     """p = 1 - 2/N, the exponent in the N >= 3 closed form."""
-    return 1.0 - 2.0 / depth
+    return 1.0 - 2.0 / check_depth(depth)
 
 
-def _times(t) -> np.ndarray:
-    a = np.asarray(t, dtype=float)
-    if not np.all(np.isfinite(a)):
-        raise NonFiniteError(f"times must be finite, got {t!r}")
+def _times(t, name: str) -> np.ndarray:
+    a = as_real_array(t, name, ndim=(0, 1))
     if np.any(a < 0):
-        raise InvalidArgument(f"times must be >= 0 (Lemma 4 runs forward from t = 0), got min {a.min():g}")
+        raise InvalidArgument(f"{name} must be >= 0 (Lemma 4 runs forward from t = 0), got min {a.min():g}")
     return a
 
 
@@ -198,6 +189,7 @@ def blowup_time(x0, depth, g, *, t_max: float = 1e4) -> float:
     """
     x, n = check_problem(x0, depth)
     g = as_forcing(g)
+    t_max = check_real(t_max, "t_max", low=0.0, low_open=True)
     K = blowup_threshold(x, n)
     if not math.isfinite(K):
         return math.inf
@@ -240,7 +232,7 @@ def solution(t, x0, depth, g):
     """Closed-form x(t) (float64) at times t >= 0; BlowUpError for any t at or past blow-up."""
     x, n = check_problem(x0, depth)
     g = as_forcing(g)
-    ts = _times(t)
+    ts = _times(t, "t")
     T = blowup_time(x, n, g, t_max=2.0 * max(float(np.max(ts, initial=0.0)), 1.0))
     if np.any(ts >= T):
         raise BlowUpError(f"x(t) requested at t = {float(np.max(ts)):.17g}, at or past the blow-up time "
@@ -274,7 +266,7 @@ def integrate_dop853(t_eval, x0, depth, g, *, rtol: float = 1e-13, atol: float =
     """x(t) by DOP853 at the times t_eval (stores only those); BlowUpError past the blow-up time."""
     x, n = check_problem(x0, depth)
     g = as_forcing(g)
-    ts = _times(t_eval).reshape(-1)
+    ts = _times(t_eval, "t_eval").reshape(-1)
     T = blowup_time(x, n, g, t_max=2.0 * max(float(np.max(ts, initial=0.0)), 1.0))
     if np.any(ts >= T):
         raise BlowUpError(f"x(t) requested at t = {float(np.max(ts)):.17g}, at or past the blow-up time "
@@ -318,10 +310,11 @@ def blowup_time_dop853(x0, depth, g, *, t_max: float = 1e4, threshold: float | N
     if n <= 2:
         raise InvalidArgument(f"N = {n} <= 2: the solution does not blow up in finite time")
     p = exponent_p(n)
+    t_max = check_real(t_max, "t_max", low=0.0, low_open=True)
+    remaining = check_real(remaining, "remaining", low=0.0, high=1.0, low_open=True, high_open=True)
+    threshold = check_real(threshold, "threshold", low=0.0, low_open=True, optional=True)
     if threshold is None:
         threshold = abs(x) * remaining ** (-1.0 / p)
-    if not (0 < remaining < 1):
-        raise InvalidArgument(f"remaining must be in (0, 1), got {remaining}")
     if not (threshold > abs(x) and math.isfinite(threshold)):
         raise InvalidArgument(f"threshold must be finite and > |x(0)| = {abs(x)}, got {threshold}")
 
@@ -344,11 +337,13 @@ def solution_mp(t, x0, depth, g, *, dps: int = 40):
     '0.82436063535006407342'
     """
     _, n = check_problem(x0, depth)
-    if isinstance(dps, bool) or not isinstance(dps, int) or not 5 <= dps <= 10_000:
-        raise InvalidArgument(f"dps must be an integer in [5, 10000], got {dps!r}")
+    dps = check_int(dps, "dps", low=5, high=10_000)
     g = as_forcing(g)
+    check_exact_real(t, "t")
     with mp.workdps(dps):
         t = mpmath.mpf(t)
+        if t < 0:
+            raise InvalidArgument(f"t must be >= 0 (Lemma 4 runs forward from t = 0), got {mpmath.nstr(t, 17)}")
         x = mpmath.mpf(x0)
         G = g.G_mp(t)
         s = 1 if x > 0 else -1
@@ -368,6 +363,8 @@ def rhs_mp(depth, g, *, exponent=None):
     """[g(t) (x^2)^(1-1/N)] for dmf_verify.numerics.precise.integrate (``exponent`` overrides 1-1/N)."""
     n = check_depth(depth)
     g = as_forcing(g)
+    if exponent is not None:
+        check_exact_real(exponent, "exponent")
 
     cache = {}
 
@@ -399,6 +396,7 @@ def blowup_time_mp(x0, depth, g, *, digits: int = 40):
 
     _x, n = check_problem(x0, depth)
     g = as_forcing(g)
+    digits = check_int(digits, "digits", low=5, high=500)
     if n <= 2:
         raise InvalidArgument(f"N = {n} <= 2: the solution does not blow up in finite time")
     with mp.workdps(digits + 10):

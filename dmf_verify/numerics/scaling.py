@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument
-from dmf_verify.numerics.validation import as_finite_array
+from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.numerics.validation import as_vector, check_bool, check_real
 
 
 @dataclass(frozen=True)
@@ -66,14 +66,14 @@ def fit_slope(x, y, *, log: bool = True, confidence: float = 0.95) -> SlopeFit:
     """
     from scipy import stats
 
-    xs = as_finite_array(x, "x").reshape(-1)
-    ys = as_finite_array(y, "y").reshape(-1)
+    xs = as_vector(x, "x")
+    ys = as_vector(y, "y")
     if xs.size != ys.size:
-        raise InvalidArgument(f"x and y must have the same length, got {xs.size} and {ys.size}")
+        raise ShapeError(f"x and y must have the same length, got {xs.size} and {ys.size}")
     if xs.size < 3:
-        raise InvalidArgument(f"a slope with a confidence interval needs at least 3 points, got {xs.size}")
-    if not 0.5 <= confidence < 1.0:
-        raise InvalidArgument(f"confidence must be in [0.5, 1), got {confidence!r}")
+        raise InvalidArgument(f"a slope with a confidence interval needs at least 3 points (x, y), got {xs.size}")
+    confidence = check_real(confidence, "confidence", low=0.5, high=1.0, high_open=True)
+    log = check_bool(log, "log")
     if log:
         if np.any(xs <= 0) or np.any(ys <= 0):
             bad = float(xs[xs <= 0][0]) if np.any(xs <= 0) else float(ys[ys <= 0][0])

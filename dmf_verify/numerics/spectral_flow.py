@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument, UndefinedError
+from dmf_verify.errors import UndefinedError
 from dmf_verify.numerics.integrators._solution import Solution
-from dmf_verify.numerics.validation import as_matrix, check_depth
+from dmf_verify.numerics.validation import as_matrix, check_callable, check_depth, check_int
 
 
 def handwritten_rate(n: int, sigma, proj):
@@ -83,6 +83,9 @@ def integrate_spectral_flow(gradient: Callable[[np.ndarray], np.ndarray], w0, de
     """
     from dmf_verify.numerics.integrators.scipy_ode import solve
 
+    check_callable(gradient, "gradient")
+    check_callable(sigma_rate, "sigma_rate")
+    check_callable(vector_rates, "vector_rates")
     n = check_depth(depth)
     s0, u0, v0 = initial_state(w0)
     d, k = u0.shape
@@ -117,7 +120,7 @@ def mp_svd(w):
     """Compact SVD (sigma list, U, V as mpmath matrices) at the current precision, sigma descending."""
     import mpmath
 
-    a = w if isinstance(w, mpmath.matrix) else mpmath.matrix(w)
+    a = w if isinstance(w, mpmath.matrix) else mpmath.matrix(as_matrix(w, "w").tolist())
     transposed = a.rows < a.cols
     if transposed:
         a = a.T
@@ -151,11 +154,13 @@ def integrate_spectral_flow_mp(gradient: Callable, w0, depth: int, t_eval, *, si
 
     from dmf_verify.numerics.integrators.gbs import GUARD_DIGITS, integrate
 
+    check_callable(gradient, "gradient")
+    check_callable(sigma_rate, "sigma_rate")
+    check_callable(vector_rates, "vector_rates")
     n = check_depth(depth)
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 5:
-        raise InvalidArgument(f"digits must be an integer >= 5, got {digits!r}")
+    digits = check_int(digits, "digits", low=5, high=500)
     with mp.workdps(digits + GUARD_DIGITS):
-        w = w0 if isinstance(w0, mpmath.matrix) else mpmath.matrix(np.asarray(w0, dtype=np.float64).tolist())
+        w = w0 if isinstance(w0, mpmath.matrix) else mpmath.matrix(as_matrix(w0, "w0").tolist())
         s0, u0, v0 = mp_svd(w)
         _check_spectrum(s0)
         d, k, dp = u0.rows, len(s0), v0.rows

@@ -21,8 +21,16 @@ import time
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument
+from dmf_verify.errors import InvalidArgument, ShapeError
 from dmf_verify.numerics.losses import CompletionLoss, SensingLoss
+from dmf_verify.numerics.validation import (
+    _show,
+    check_factors,
+    check_int,
+    check_option,
+    check_positive,
+    check_real,
+)
 
 
 def _torch():
@@ -205,14 +213,31 @@ def train_batch(problems, factor_lists, *, optimizer: str = "adaptive", lr: floa
     """Train B runs of the same shapes and loss kind at once (``gd`` or ``adaptive``); returns a list
     of :class:`~dmf_verify.numerics.training.TrainResult`, run b stopped at its own first iterate
     with loss <= tol (or diverged / max_iter)."""
-    from dmf_verify.numerics.training import Problem, TrainResult
+    from dmf_verify.numerics.training import Problem, TrainResult, _check_device
 
     torch = _torch()
-    if optimizer not in ("gd", "adaptive"):
-        raise InvalidArgument(f"train_batch supports optimizer 'gd' or 'adaptive', got {optimizer!r}")
+    check_option(optimizer, "optimizer", ("gd", "adaptive"))
+    lr = check_positive(lr, "lr")
+    tol = check_real(tol, "tol", low=0.0)
+    max_iter = check_int(max_iter, "max_iter", low=0)
+    rho = check_real(rho, "rho", low=0.0, high=1.0, high_open=True)
+    eps = check_real(eps, "eps", low=0.0)
+    _check_device(device, "torch")
+    for name, seq in (("problems", problems), ("factor_lists", factor_lists)):
+        if seq is None or isinstance(seq, (str, bytes, np.ndarray)) or not isinstance(seq, (list, tuple)):
+            raise InvalidArgument(f"{name} must be a list (one entry per run), got {_show(seq)}")
     losses = [p.loss if isinstance(p, Problem) else p for p in problems]
     if not losses or len(losses) != len(factor_lists):
-        raise InvalidArgument(f"need as many factor lists as problems, got {len(factor_lists)} and {len(losses)}")
+        raise InvalidArgument(f"need as many factor_lists as problems (at least one), got {len(factor_lists)} "
+                              f"and {len(losses)}")
+    for b, ls in enumerate(losses):
+        if not isinstance(ls, (CompletionLoss, SensingLoss)):
+            raise InvalidArgument(f"problems[{b}] must be a CompletionLoss, SensingLoss or Problem, got {_show(ls)}")
+    factor_lists = [check_factors(fl, f"factor_lists[{b}]") for b, fl in enumerate(factor_lists)]
+    for b, (fl, ls) in enumerate(zip(factor_lists, losses)):
+        if (fl[-1].shape[0], fl[0].shape[1]) != tuple(ls.shape):
+            raise ShapeError(f"factor_lists[{b}] has a product of shape {(fl[-1].shape[0], fl[0].shape[1])} but "
+                             f"problems[{b}] expects {tuple(ls.shape)}")
     kinds = {type(ls).__name__ for ls in losses}
     ms = {ls.m for ls in losses}
     shapes = {tuple(tuple(np.shape(f)) for f in fl) for fl in factor_lists}

@@ -51,10 +51,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument, ShapeError
+from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
 from dmf_verify.numerics.integrators.rkc import rkc_coefficients as _rkc_coefficients  # noqa: F401 (tests)
 from dmf_verify.numerics.losses import CompletionLoss, SensingLoss
-from dmf_verify.numerics.validation import check_depth, check_positive, check_seed
+from dmf_verify.numerics.validation import (
+    _show,
+    as_matrix,
+    as_vector,
+    check_bool,
+    check_depth,
+    check_factors,
+    check_int,
+    check_option,
+    check_positive,
+    check_real,
+    check_seed,
+    check_shape,
+    check_tolerance,
+)
 
 TASKS = ("completion", "sensing")
 OPTIMIZERS = ("gd", "sgd", "adaptive", "flow")
@@ -65,19 +79,31 @@ DENSE_FLOAT64_LIMIT = 2 ** 23  # sensing operators with more entries are stored 
 
 
 def _check_int(value, name: str, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidArgument(f"{name} must be an integer, got {value!r}")
-    v = int(value)
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise InvalidArgument(f"{name} must be {rng}, got {v}")
-    return v
+    return check_int(value, name, low=lo, high=hi)
 
 
 def _check_choice(value, name: str, choices) -> str:
-    if value not in choices:
-        raise InvalidArgument(f"{name} must be one of {tuple(choices)}, got {value!r}")
-    return value
+    return check_option(value, name, choices)
+
+
+_DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
+def _check_device(device, backend: str):
+    """None, a torch device string ('cpu', 'cuda', 'cuda:N', 'mps') or a torch.device; only with backend='torch'."""
+    if device is None:
+        return None
+    ok = type(device).__name__ == "device" and type(device).__module__.startswith("torch")
+    if isinstance(device, str):
+        kind, _, index = device.partition(":")
+        ok = kind in _DEVICE_TYPES and (index == "" if ":" not in device else index.isdigit())
+    if not ok:
+        raise InvalidArgument(f"device must be None, 'cpu', 'cuda', 'cuda:N' or 'mps' (a torch device), "
+                              f"got {_show(device)}")
+    if backend != "torch":
+        raise InvalidArgument(f"device = {device!r} is only used with backend='torch', got backend={backend!r} "
+                              f"(pass device=None)")
+    return device
 
 
 def _torch():
@@ -125,19 +151,24 @@ class SensingOperator(SensingLoss):
     """
 
     def __init__(self, flat: np.ndarray, y: np.ndarray, shape, *, reduction: str = "mean", half: bool = False):
+        shape = check_shape(shape, "shape")
+        if isinstance(flat, np.ndarray) and flat.dtype == np.float32:  # kept in float32 (large operators)
+            if flat.ndim != 2 or flat.size == 0:
+                raise ShapeError(f"flat must be a non-empty 2-D array, got an array of shape {flat.shape}")
+            if not np.all(np.isfinite(flat)):
+                raise NonFiniteError("flat (the measurement matrices A) has non-finite entries")
+        else:
+            flat = as_matrix(flat, "flat")
         flat = np.ascontiguousarray(flat)
-        if flat.dtype not in (np.float32, np.float64):
-            flat = flat.astype(np.float64)
-        if flat.ndim != 2 or flat.shape[1] != shape[0] * shape[1]:
-            raise ShapeError(f"A must have shape (m, {shape[0] * shape[1]}), got {flat.shape}")
-        if not np.all(np.isfinite(flat)):
-            raise InvalidArgument("measurement matrices A have non-finite entries")
+        if flat.shape[1] != shape[0] * shape[1]:
+            raise ShapeError(f"flat must have shape (m, {shape[0] * shape[1]}), got {flat.shape}")
         self.flat = flat
         self.A = flat.reshape(flat.shape[0], *shape)
-        self.y = np.asarray(y, dtype=np.float64).reshape(-1)
+        self.y = as_vector(y, "y")
         if self.y.size != flat.shape[0]:
-            raise ShapeError(f"y has {self.y.size} entries but A holds {flat.shape[0]} measurement matrices")
-        self.reduction, self.half = reduction, half
+            raise ShapeError(f"y has {self.y.size} entries but flat holds {flat.shape[0]} measurement matrices")
+        self.reduction = check_option(reduction, "reduction", ("sum", "mean"))
+        self.half = check_bool(half, "half")
         self.shape = (int(shape[0]), int(shape[1]))
         w = 1.0 if reduction == "sum" else 1.0 / flat.shape[0]
         self.weight = 0.5 * w if half else w
@@ -212,6 +243,16 @@ def public_observations(n: int, m: int, *, seed: int, task: str, ground_truth32=
     """The public code's ``gen_obs.py`` draws for seed ``seed``: completion -> (rows, cols);
     sensing -> (A as float32 (m, n*n), y float32) with y computed as there (in chunks of
     measurements, which sums each y_i in the same order)."""
+    n = _check_int(n, "n", 1)
+    task = _check_choice(task, "task", TASKS)
+    m = _check_int(m, "m", 1, n * n if task == "completion" else None)
+    seed = check_seed(seed, high=2**64 - 1)
+    chunk = _check_int(chunk, "chunk", 1)
+    if task == "sensing":
+        ground_truth32 = as_matrix(ground_truth32, "ground_truth32", shape=(n, n)).astype(np.float32)
+    elif ground_truth32 is not None:
+        raise InvalidArgument(f"ground_truth32 is only used with task='sensing', got {_show(ground_truth32)} "
+                              f"with task='completion'")
     torch = _torch()
     g = torch.Generator().manual_seed(int(seed))
     if task == "completion":
@@ -299,7 +340,7 @@ def init_factors(n: int, depth: int, init_scale: float, *, seed: int = 0, init: 
     seed = check_seed(seed)
     _check_choice(init, "init", INITS)
     _check_choice(rng, "rng", RNGS)
-    rows, cols = (n, n) if shape is None else (int(shape[0]), int(shape[1]))
+    rows, cols = (n, n) if shape is None else check_shape(shape, "shape")
     # public hidden sizes [rows] + [cols] * depth: layer k maps width h_k -> h_{k+1}
     hidden = [rows] + [cols] * depth
     if rng == "public":
@@ -470,45 +511,31 @@ def _validate_train(loss, factors, optimizer, lr, tol, max_iter, rho, eps, dtype
     if isinstance(loss, Problem):
         loss = loss.loss
     if not isinstance(loss, (CompletionLoss, SensingLoss)):
-        raise InvalidArgument(f"training supports CompletionLoss and SensingLoss, got {type(loss).__name__}")
+        raise InvalidArgument(f"loss must be a CompletionLoss, SensingLoss or Problem, got {_show(loss)}")
     _check_choice(optimizer, "optimizer", OPTIMIZERS)
     _check_choice(flow_method, "flow_method", ("rkc", "dopri5"))
     _check_choice(backend, "backend", BACKENDS)
     lr = check_positive(lr, "lr")
     tol = check_positive(tol, "tol", allow_zero=True)
     max_iter = _check_int(max_iter, "max_iter", 0)
-    rho = float(rho)
-    if not 0.0 <= rho < 1.0:
-        raise InvalidArgument(f"rho must be in [0, 1), got {rho}")
+    rho = check_real(rho, "rho", low=0.0, high=1.0, high_open=True)
     check_positive(eps, "eps", allow_zero=True)
-    check_positive(rtol, "rtol")
-    check_positive(atol, "atol")
-    _check_int(record_every, "record_every", 0)
-    if time_limit is not None:
-        check_positive(time_limit, "time_limit")
-    if max_loss is not None:
-        check_positive(max_loss, "max_loss")
-    if batch_size is not None:
-        batch_size = _check_int(batch_size, "batch_size", 1, loss.m)
+    check_tolerance(rtol, "rtol")
+    check_tolerance(atol, "atol")
+    check_int(record_every, "record_every", low=0)
+    check_real(time_limit, "time_limit", low=0.0, low_open=True, optional=True)
+    check_real(max_loss, "max_loss", low=0.0, low_open=True, allow_inf=True, optional=True)
+    batch_size = check_int(batch_size, "batch_size", low=1, high=loss.m, optional=True)
     try:
         dtype = np.dtype(dtype)
     except TypeError:
         raise InvalidArgument(f"dtype must be float32 or float64, got {dtype!r}") from None
     if dtype not in (np.float32, np.float64):
         raise InvalidArgument(f"dtype must be float32 or float64, got {dtype}")
-    if factors is None or len(factors) == 0:
-        raise InvalidArgument("need at least one factor")
-    fs = [np.asarray(f) for f in factors]
-    for j, f in enumerate(fs):
-        if f.ndim != 2 or not np.issubdtype(f.dtype, np.number) or np.iscomplexobj(f):
-            raise InvalidArgument(f"factor {j + 1} must be a real 2-d array, got shape {f.shape} dtype {f.dtype}")
-        if not np.all(np.isfinite(f)):
-            raise InvalidArgument(f"factor {j + 1} has non-finite entries")
-    for a, b in zip(fs, fs[1:]):
-        if b.shape[1] != a.shape[0]:
-            raise ShapeError(f"factor shapes {a.shape} and {b.shape} do not chain")
+    fs = check_factors(factors, "factors")
     if (fs[-1].shape[0], fs[0].shape[1]) != tuple(loss.shape):
-        raise ShapeError(f"the product has shape {(fs[-1].shape[0], fs[0].shape[1])} but the loss expects {tuple(loss.shape)}")
+        raise ShapeError(f"the product of the factors has shape {(fs[-1].shape[0], fs[0].shape[1])} but the loss "
+                         f"expects {tuple(loss.shape)}")
     return loss, fs, lr, tol, max_iter, rho, dtype, batch_size
 
 
@@ -531,8 +558,8 @@ def train(loss, factors, *, optimizer: str = "adaptive", lr: float = 1e-3, tol: 
         loss, factors, optimizer, lr, tol, max_iter, rho, eps, dtype, flow_method, batch_size, record_every,
         time_limit, backend, max_loss, rtol, atol)
     seed = check_seed(seed)
-    if flow_order not in (1, 2):
-        raise InvalidArgument(f"flow_order must be 1 or 2, got {flow_order!r}")
+    flow_order = check_int(flow_order, "flow_order", low=1, high=2)
+    device = _check_device(device, backend)
     if optimizer == "sgd" and batch_size is None:
         batch_size = max(1, loss.m // 10)
     if backend == "torch":

@@ -50,6 +50,7 @@ __all__ = [
     "check_bool",
     "check_callable",
     "check_depth",
+    "check_exact_real",
     "check_factors",
     "check_int",
     "check_int_sequence",
@@ -183,6 +184,38 @@ def check_real(value, name: str, *, low: float | None = None, high: float | None
     if high is not None and (v > high or (high_open and v == high)):
         raise InvalidArgument(f"{name} must be {need}, got {_show(v)}")
     return v
+
+
+def check_exact_real(value, name: str, *, nonzero: bool = False):
+    """A real number for the exact (mpmath) routines: int, float, a decimal string or an mpf.
+
+    Returns ``value`` unchanged (a decimal string keeps its exact value); bool, complex, arrays,
+    None, unparsable strings and NaN/inf raise, naming ``name`` and showing the value.
+
+    >>> check_exact_real("0.7", "a")
+    '0.7'
+    >>> check_exact_real("x", "a")
+    Traceback (most recent call last):
+    ...
+    dmf_verify.errors.InvalidArgument: a must be a finite real number (int, float, decimal string or mpf), got 'x'
+    """
+    import mpmath
+
+    need = "a finite real number (int, float, decimal string or mpf)"
+    if nonzero:
+        need = "a finite non-zero real number (int, float, decimal string or mpf)"
+    if value is None or isinstance(value, (bool, np.bool_, bytes, complex, np.complexfloating, np.ndarray,
+                                           list, tuple, dict, set)):
+        raise InvalidArgument(f"{name} must be {need}, got {_show(value)}")
+    try:
+        x = mpmath.mpf(value)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"{name} must be {need}, got {_show(value)}") from None
+    if not mpmath.isfinite(x):
+        raise NonFiniteError(f"{name} must be {need}, got {_show(value)}")
+    if nonzero and x == 0:
+        raise InvalidArgument(f"{name} must be {need}, got {_show(value)}")
+    return value
 
 
 def check_positive(value, name: str, *, allow_zero: bool = False) -> float:

@@ -145,7 +145,9 @@ def add(sub) -> None:
                                    "worst error/tolerance and the smallest control error/tolerance.")
     s.add_argument("ids", nargs="*", help="claim ids or prefixes ending in '*' (default: all non-slow claims)")
     s.add_argument("--seeds", default="0-19", help="seeds, e.g. '0-19' (default) or '0,3,7'")
-    s.add_argument("--jobs", "-j", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+    from dmf_verify.checks.cli import int_option
+
+    s.add_argument("--jobs", "-j", type=int_option(min=1), default=max(1, min(4, os.cpu_count() or 1)),
                    help="worker processes (default: cores, <= 4)")
     s.add_argument("--slow", action="store_true", help="include claims marked slow")
     s.add_argument("--json", action="store_true", help="print one JSON document (progress on stderr)")

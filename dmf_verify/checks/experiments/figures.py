@@ -511,7 +511,8 @@ def _configure_single(task):
         parser.add_argument("--max-iter", type=int, default=1_000_000,
                             help="at most this many iterations (accepted steps for flow; default 1000000)")
         parser.add_argument("--rtol", type=float, default=1e-3, help="flow: relative accuracy (default 1e-3)")
-        parser.add_argument("--batch-size", type=int, default=None, help="sgd: mini-batch size (default m/10)")
+        parser.add_argument("--batch-size", type=_positive_int, default=None,
+                            help="sgd: mini-batch size (default m/10)")
         parser.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                             help="floating-point type of the training loop (default float64)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the instance and the initialization")
@@ -527,8 +528,27 @@ def _configure_single(task):
     return configure
 
 
+def _positive_int(text: str) -> int:
+    from dmf_verify.checks.cli import int_option
+
+    return int_option(min=1)(text)
+
+
+def _check_data(path: str, m: int) -> None:
+    """Read the rating file before the run, so a missing or malformed file is a usage error (exit 2)."""
+    from dmf_verify.numerics.ratings import load_ratings
+
+    count = load_ratings(path).count
+    if not 1 <= m <= count - 1:
+        raise InvalidArgument(f"--m (training ratings) must be an integer in [1, {count - 1}] for {path!r} "
+                              f"({count} ratings), got {m}")
+
+
 def _run_single(task, args) -> int:
     from dmf_verify.numerics.training import OPTIMIZERS
+
+    if getattr(args, "data", None):
+        _check_data(args.data, args.m)
 
     opt = args.optimizer
     lr = args.lr if args.lr is not None else DEFAULT_LR.get(opt, 1.0)

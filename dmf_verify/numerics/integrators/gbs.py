@@ -44,8 +44,9 @@ from collections.abc import Callable, Sequence
 import mpmath
 from mpmath import mp
 
-from dmf_verify.errors import InvalidArgument, NonFiniteError
+from dmf_verify.errors import InvalidArgument, ShapeError
 from dmf_verify.numerics.integrators._solution import Solution, Status
+from dmf_verify.numerics.validation import _show, check_bool, check_callable, check_exact_real, check_int, check_option
 
 GUARD_DIGITS = 10
 #: A rejection streak of this length triggers the precision probe again.
@@ -64,19 +65,23 @@ def default_columns(digits: int) -> int:
     >>> default_columns(30), default_columns(50)
     (15, 23)
     """
+    digits = check_int(digits, "digits", low=1)
     return max(4, min(40, round(digits / 2.5) + 3))
 
 
 def _to_mpf_list(values, name: str) -> list:
+    """A flat sequence of real numbers (int, float, decimal str, mpf) as mpf at the current precision."""
+    if values is None or isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InvalidArgument(f"{name} must be a sequence of real numbers (int, float, decimal str, mpf), "
+                              f"got {_show(values)}")
+    if getattr(values, "ndim", 1) != 1:
+        raise ShapeError(f"{name} must be a flat (1-D) sequence, got an array of shape {values.shape}")
     out = []
-    for v in values:
-        try:
-            x = mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v
-        except (TypeError, ValueError):
-            raise InvalidArgument(f"{name} must hold real numbers (int, float, decimal str, mpf), got {v!r}") from None
-        if not mpmath.isfinite(x):
-            raise NonFiniteError(f"{name} holds a non-finite value {v!r}")
-        out.append(x)
+    for i, v in enumerate(values):
+        if isinstance(v, (list, tuple)) or getattr(v, "ndim", 0) != 0:
+            raise ShapeError(f"{name} must be a flat (1-D) sequence of numbers, got {_show(v)} at index {i}")
+        check_exact_real(v, f"{name}[{i}]")
+        out.append(mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else +v)
     return out
 
 
@@ -116,20 +121,20 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
     >>> leak.status                                   # a float64 value inside the rhs: stopped at once
     <Status.STALLED: 'stalled'>
     """
-    if not isinstance(digits, int) or isinstance(digits, bool) or not (5 <= digits <= 500):
-        raise InvalidArgument(f"digits must be an integer in [5, 500], got {digits!r}")
-    k = default_columns(digits) if columns is None else columns
-    if not isinstance(k, int) or isinstance(k, bool) or not (2 <= k <= 60):
-        raise InvalidArgument(f"columns must be an integer in [2, 60], got {columns!r}")
-    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or max_steps < 1:
-        raise InvalidArgument(f"max_steps must be a positive integer, got {max_steps!r}")
+    check_callable(rhs, "rhs")
+    digits = check_int(digits, "digits", low=5, high=500)
+    k = default_columns(digits) if columns is None else check_int(columns, "columns", low=2, high=60)
+    max_steps = check_int(max_steps, "max_steps", low=1)
+    check_option(arithmetic, "arithmetic", ("mpmath", "gmpy2"))
+    probe = check_bool(probe, "probe")
+    throw = check_bool(throw, "throw")
     dps = digits + GUARD_DIGITS
     with mp.workdps(dps):
         y = _to_mpf_list(y0, "y0")
         if not y:
             raise InvalidArgument("y0 must hold at least one value")
         ts = _to_mpf_list(t_eval, "t_eval")
-        t = _to_mpf_list([t0], "t0")[0]
+        t = mpmath.mpf(check_exact_real(t0, "t0"))
         if not ts:
             raise InvalidArgument("t_eval must hold at least one time")
         prev = t
@@ -141,7 +146,7 @@ def integrate(rhs: Callable[[object, list], Sequence], y0: Sequence, t_eval: Seq
         opts = {}
         for name, v in (("rtol", rtol), ("atol", atol), ("h0", h0), ("max_abs", max_abs)):
             if v is not None:
-                x = _to_mpf_list([v], name)[0]
+                x = mpmath.mpf(check_exact_real(v, name))
                 if not x > 0:
                     raise InvalidArgument(f"{name} must be > 0, got {v!r}")
                 opts[name] = x

@@ -30,14 +30,23 @@ control -- where a NaN first step loops forever.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from dmf_verify.errors import InvalidArgument, NonFiniteError, ShapeError
+from dmf_verify.errors import InvalidArgument, ShapeError
 from dmf_verify.numerics.integrators._solution import Solution, Status
+from dmf_verify.numerics.validation import (
+    _show,
+    as_real_array,
+    check_bool,
+    check_callable,
+    check_int,
+    check_option,
+    check_real,
+    check_tolerance,
+)
 
 #: A solver failure after ||y|| grew by this factor over ||y(t0)|| (or over 1 when ||y(t0)|| < 1)
 #: is classified as a blow-up.
@@ -53,43 +62,20 @@ class _NonFiniteRHS(Exception):
         self.f = f
 
 
-def _positive_finite(value, name: str) -> float:
-    if isinstance(value, bool):
-        raise InvalidArgument(f"{name} must be a positive finite number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"{name} must be a positive finite number, got {value!r}") from None
-    if not math.isfinite(v):
-        raise NonFiniteError(f"{name} must be finite, got {value!r}")
-    if v <= 0:
-        raise InvalidArgument(f"{name} must be > 0, got {value!r}")
-    return v
-
-
-def check_times(t_eval, t0: float = 0.0) -> np.ndarray:
-    """Requested output times: finite, strictly increasing, >= t0 (at least one)."""
-    try:
-        t = np.asarray(t_eval, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        raise InvalidArgument(f"t_eval must hold real numbers, got {t_eval!r}") from None
-    if t.size == 0:
-        raise InvalidArgument("t_eval must hold at least one time")
-    if not np.all(np.isfinite(t)):
-        raise NonFiniteError(f"t_eval must be finite, got {t_eval!r}")
+def check_times(t_eval, t0: float = 0.0, name: str = "t_eval") -> np.ndarray:
+    """Requested output times: a real scalar or 1-D array, finite, strictly increasing, >= t0."""
+    t = as_real_array(t_eval, name, ndim=(0, 1)).reshape(-1)
     if t[0] < t0:
-        raise InvalidArgument(f"t_eval must start at or after t0 = {t0:g}, got {t[0]:g}")
+        raise InvalidArgument(f"{name} must start at or after t0 = {t0:g}, got {t[0]:g}")
     if np.any(np.diff(t) <= 0):
-        raise InvalidArgument("t_eval must be strictly increasing")
+        raise InvalidArgument(f"{name} must be strictly increasing, got {_show(t)}")
     return t
 
 
 def _method_class(method: str):
     import scipy.integrate as si
 
-    if method not in METHODS:
-        raise InvalidArgument(f"method must be one of {METHODS}, got {method!r}")
-    return getattr(si, method)
+    return getattr(si, check_option(method, "method", METHODS))
 
 
 def solve(rhs: Callable[[float, np.ndarray], np.ndarray], y0, t_eval, *, t0: float = 0.0,
@@ -110,29 +96,19 @@ def solve(rhs: Callable[[float, np.ndarray], np.ndarray], y0, t_eval, *, t0: flo
     >>> solve(lambda t, y: y * y, [1.0], [2.0], throw=False).status   # y = 1/(1 - t)
     <Status.BLOWUP: 'blowup'>
     """
+    check_callable(rhs, "rhs")
     cls = _method_class(method)
-    rtol = _positive_finite(rtol, "rtol")
-    atol = _positive_finite(atol, "atol")
-    if isinstance(t0, bool) or not math.isfinite(float(t0)):
-        raise InvalidArgument(f"t0 must be a finite number, got {t0!r}")
-    t0 = float(t0)
+    rtol = check_tolerance(rtol, "rtol")
+    atol = check_tolerance(atol, "atol")
+    t0 = check_real(t0, "t0")
     ts = check_times(t_eval, t0)
-    if max_norm is not None:
-        max_norm = _positive_finite(max_norm, "max_norm")
-    if blowup_norm is not None:
-        blowup_norm = _positive_finite(blowup_norm, "blowup_norm")
-    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
-                                  or max_steps < 1):
-        raise InvalidArgument(f"max_steps must be a positive integer, got {max_steps!r}")
-    if time_limit is not None:
-        time_limit = _positive_finite(time_limit, "time_limit")
-    if first_step is not None:
-        first_step = _positive_finite(first_step, "first_step")
-    y0 = np.array(y0, dtype=np.float64).reshape(-1)
-    if y0.size == 0:
-        raise ShapeError("y0 must hold at least one value")
-    if not np.all(np.isfinite(y0)):
-        raise NonFiniteError(f"y0 has {int(np.sum(~np.isfinite(y0)))} non-finite entries (NaN or inf)")
+    max_norm = check_real(max_norm, "max_norm", low=0.0, low_open=True, optional=True)
+    blowup_norm = check_real(blowup_norm, "blowup_norm", low=0.0, low_open=True, optional=True)
+    max_steps = check_int(max_steps, "max_steps", low=1, optional=True)
+    time_limit = check_real(time_limit, "time_limit", low=0.0, low_open=True, optional=True)
+    first_step = check_real(first_step, "first_step", low=0.0, low_open=True, optional=True)
+    throw = check_bool(throw, "throw")
+    y0 = np.array(as_real_array(y0, "y0", ndim=(0, 1)), dtype=np.float64).reshape(-1)
 
     n = y0.size
     nfev = 0
