@@ -164,4 +164,10 @@ def run_page(page: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run_page(Path(sys.argv[1]).resolve()))
+    import os
+    import tempfile
+
+    page = Path(sys.argv[1]).resolve()
+    with tempfile.TemporaryDirectory(prefix="dmf-docs-") as where:  # files a block writes land here
+        os.chdir(where)
+        sys.exit(run_page(page))
