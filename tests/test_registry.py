@@ -144,3 +144,18 @@ def test_no_top_level_imports_outside_the_namespace():
     if res.returncode not in (0, 1):
         pytest.skip("not a git checkout")
     assert res.stdout == "", res.stdout
+
+
+def test_a_prefix_leaves_slow_claims_out_unless_asked_and_says_how_many():
+    light = registry.select(["arora2019.*"])
+    full = registry.select(["arora2019.*"], include_slow=True)
+    slow = [c.id for c in full if c.slow]
+    assert slow and not any(c.slow for c in light)
+    assert {c.id for c in full} - {c.id for c in light} == set(slow)
+    assert registry.count_slow(["arora2019.*"]) == len(slow)
+    # an exact id is asked for, so it runs (and is not counted as left out)
+    assert [c.id for c in registry.select([slow[0]])] == [slow[0]]
+    assert registry.count_slow(["arora2019.*", slow[0]]) == len(slow) - 1
+    # a prefix that matches only slow claims selects them
+    only = registry.select([slow[0] + "*"])
+    assert only and all(c.slow for c in only) and registry.count_slow([slow[0] + "*"]) == 0

@@ -35,3 +35,12 @@ def test_every_claim_holds_on_20_seeds_with_3x_margins():
     thin = {cid: (r["worst_error_over_tol"], r["min_control_over_tol"]) for cid, r in res.items()
             if not r["rate"] and not (r["worst_error_over_tol"] <= 1 / 3 and r["min_control_over_tol"] >= 3)}
     assert not thin, thin
+
+
+def test_a_descending_seed_range_is_named_as_such():
+    from dmf_verify.checks.commands.sweep import parse_seeds
+    from dmf_verify.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=r"--seeds range '5-2' is empty \(its end 2 is below its start 5\)"):
+        parse_seeds("5-2")
+    assert parse_seeds("3,0-2,2") == [0, 1, 2, 3]

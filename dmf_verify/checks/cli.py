@@ -235,7 +235,7 @@ def _cmd_check(args) -> int:
     from dmf_verify.checks.claim import SCHEMA_VERSION, versions
 
     claims = registry.select(args.ids, include_slow=args.slow)
-    skipped = 0 if (args.ids or args.slow) else registry.count_slow()
+    skipped = 0 if args.slow else registry.count_slow(args.ids)
     results = []
     if not args.json:
         print(f"{'claim':40s} {'status':14s} {'error':>9s} {'tolerance':>9s} {'control':>9s} {'margin':>9s} "
@@ -248,12 +248,18 @@ def _cmd_check(args) -> int:
         else:
             print(f"{r.id:40s} {r.status.value:14s} {_fmt(r.error):>9s} {_fmt(r.tolerance):>9s} "
                   f"{_fmt(r.control_error):>9s} {_fmt(r.margin):>9s} {r.seconds:6.2f}s", flush=True)
+            rate = (r.details or {}).get("rate") if isinstance(r.details, dict) else None
+            if isinstance(rate, dict) and {"successes", "trials", "lower_bound", "claimed_rate"} <= set(rate):
+                # a rate claim: error = 1 - lower bound, tolerance = 1 - claimed rate (so 30/30 always reads 0.095)
+                print(f"    rate: {rate['successes']}/{rate['trials']} instances passed; one-sided "
+                      f"{rate.get('confidence', 0.95):.0%} Clopper-Pearson lower bound {rate['lower_bound']:.3f} "
+                      f"vs the claimed rate {rate['claimed_rate']:.3g} (error = 1 - bound, tolerance = 1 - claimed)")
             if r.message:
                 print("    " + r.message.strip().replace("\n", "\n    "))
     n_pass = sum(r.passed for r in results)
     total = sum(r.seconds for r in results)
     if skipped:
-        print(f"{skipped} slow claim(s) not run (add --slow, or name them)", file=sys.stderr)
+        print(f"{skipped} slow claim(s) not run (add --slow, or name them by their exact id)", file=sys.stderr)
     if args.json:
         doc = {"schema_version": SCHEMA_VERSION, "seed": args.seed, "versions": versions(),
                "summary": {"claims": len(results), "passed": n_pass, "failed": len(results) - n_pass,
@@ -300,7 +306,8 @@ def build_parser(*, experiments: bool = True) -> argparse.ArgumentParser:
                        description="Verify claims: each compares two independently computed quantities against "
                                    "a justified tolerance and rejects a negative control. Exit 0 when all passed.")
     s.add_argument("ids", nargs="*", metavar="ID",
-                   help="claim ids, or prefixes ending in '*' (e.g. 'arora2019.*'); named claims run even if slow")
+                   help="claim ids, or prefixes ending in '*' (e.g. 'arora2019.*'); an exact id runs even if slow, a "
+                        "prefix selects its slow claims only with --slow (or when all it matches are slow)")
     s.add_argument("--seed", type=seed_option, default=None, metavar="N",
                    help=f"seed for every random choice, 0..{SEED_MAX} (default: each claim's own)")
     s.add_argument("--json", action="store_true",

@@ -358,8 +358,10 @@ def get(claim_id: str) -> Claim:
 def select(ids: list[str] | None, *, include_slow: bool = False) -> list[Claim]:
     """Claims by exact id or by prefix ending in '.' or '*' (e.g. 'arora2019.*').
 
-    With no ids: every claim (the slow ones only with ``include_slow``). Named ids and prefixes
-    select slow claims too: naming a claim is asking for it.
+    With no ids: every claim (the slow ones only with ``include_slow``). A prefix selects the slow
+    claims it matches only with ``include_slow`` too (``'arora2019.*'`` would otherwise run minutes
+    of paper-size figures), unless every claim it matches is slow; an exact id selects its claim
+    even if slow: naming a claim is asking for it. :func:`count_slow` says how many a selection left out.
     """
     if not ids:
         return all_claims(include_slow=include_slow)
@@ -373,7 +375,10 @@ def select(ids: list[str] | None, *, include_slow: bool = False) -> list[Claim]:
             matched = [x for k, x in light.items() if k.startswith(prefix)]
             if not matched:
                 raise UnknownClaimError(f"no claim id starts with {prefix!r} (see 'dmf-verify list')")
+            only_slow = all(x.slow for x in matched)  # 'x.mp*' naming only slow claims asks for them
             for x in matched:
+                if x.slow and not (include_slow or only_slow):
+                    continue
                 c = _materialize(x)
                 if c not in out:
                     out.append(c)
@@ -385,7 +390,20 @@ def select(ids: list[str] | None, *, include_slow: bool = False) -> list[Claim]:
 
 
 def count_slow(ids: list[str] | None = None) -> int:
-    """How many slow claims a plain ``select(ids)`` leaves out (0 when ids are given)."""
-    if ids:
-        return 0
-    return sum(1 for x in index() if x.slow)
+    """How many slow claims ``select(ids)`` without ``include_slow`` leaves out.
+
+    With no ids: every slow claim; otherwise the slow claims matched only by a prefix (an exact id
+    is always selected).
+    """
+    slow = [x.id for x in index() if x.slow]
+    if not ids:
+        return len(slow)
+    exact = {i for i in ids if not (i.endswith("*") or i.endswith("."))}
+    prefixes = [i.rstrip("*") for i in ids if i.endswith("*") or i.endswith(".")]
+    ids_all = [x.id for x in index()]
+    left: set[str] = set()
+    for p in prefixes:
+        matched = [cid for cid in ids_all if cid.startswith(p)]
+        if not all(cid in slow for cid in matched):
+            left |= {cid for cid in matched if cid in slow and cid not in exact}
+    return len(left)

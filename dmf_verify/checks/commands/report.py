@@ -284,6 +284,12 @@ def build_report(ids=None, *, fmt: str = "latex", seeds=None, include_slow: bool
 
 def _cmd(args) -> int:
     progress = (lambda s: print(s, file=sys.stderr, flush=True)) if not args.quiet else None
+    from dmf_verify.checks import registry
+
+    left_out = 0 if args.slow else registry.count_slow(args.ids)
+    if left_out:
+        print(f"{left_out} slow claim(s) not in the report (add --slow, or name them by their exact id)",
+              file=sys.stderr)
     text = build_report(args.ids, fmt=args.format, seeds=args.seed, include_slow=args.slow, run=not args.no_run,
                         title=args.title, progress=progress)
     if args.out in (None, "-"):

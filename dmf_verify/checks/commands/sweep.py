@@ -28,15 +28,12 @@ def parse_seeds(text: str) -> list[int]:
         if not part:
             continue
         try:
-            if "-" in part:
-                a, b = (int(x) for x in part.split("-", 1))
-                if b < a:
-                    raise InvalidArgument(f"seed range {part!r} is empty (end < start)")
-                out.update(range(a, b + 1))
-            else:
-                out.add(int(part))
+            a, b = (int(x) for x in part.split("-", 1)) if "-" in part else (int(part), int(part))
         except ValueError:
             raise InvalidArgument(f"--seeds must look like '0-19' or '0,3,7', got {text!r}") from None
+        if b < a:  # outside the try: InvalidArgument is a ValueError
+            raise InvalidArgument(f"--seeds range {part!r} is empty (its end {b} is below its start {a})")
+        out.update(range(a, b + 1))
     if not out:
         raise InvalidArgument(f"--seeds selects no seed: {text!r}")
     return [check_seed(s) for s in sorted(out)]
@@ -112,6 +109,9 @@ def _cmd(args) -> int:
     seeds = parse_seeds(args.seeds)
     claims = registry.select(args.ids, include_slow=args.slow)
     log = (lambda s: None) if args.quiet else (lambda s: print(s, file=sys.stderr, flush=True))
+    left_out = 0 if args.slow else registry.count_slow(args.ids)
+    if left_out:
+        print(f"{left_out} slow claim(s) not run (add --slow, or name them by their exact id)", file=sys.stderr)
     start = time.perf_counter()
     res = sweep(claims, seeds, jobs=args.jobs, progress=log)
     wall = time.perf_counter() - start

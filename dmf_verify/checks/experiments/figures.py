@@ -491,31 +491,36 @@ def _run_figure(figure: str, args: argparse.Namespace) -> int:
 
 def _configure_single(task):
     def configure(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--n", type=int, default=100, help="matrix size n (n x n ground truth; default 100)")
-        parser.add_argument("--rank", type=int, default=5, help="rank of the ground truth (default 5)")
-        parser.add_argument("--m", type=int, default=2000,
+        from dmf_verify.checks.cli import float_option, int_option
+
+        pos_int, pos_real = int_option(min=1), float_option(min=0.0, min_open=True)
+        parser.add_argument("--n", type=pos_int, default=100, help="matrix size n (n x n ground truth; default 100)")
+        parser.add_argument("--rank", type=pos_int, default=5, help="rank of the ground truth (default 5)")
+        parser.add_argument("--m", type=pos_int, default=2000,
                             help="number of observed entries (completion) or Gaussian measurements (sensing); "
                                  "default 2000")
-        parser.add_argument("--depth", type=int, default=3, help="number of factors N (default 3)")
+        parser.add_argument("--depth", type=pos_int, default=3, help="number of factors N (default 3)")
         parser.add_argument("--optimizer", default="flow", choices=["gd", "sgd", "adaptive", "flow", "nuclear"],
                             help="flow (gradient flow, default), adaptive (the public code's GroupRMSprop), gd, "
                                  "sgd (mini-batch), or nuclear (the minimum-nuclear-norm baseline)")
         parser.add_argument("--init", default="gaussian", choices=["gaussian", "orthogonal", "identity"],
                             help="initialization of the factors (default gaussian)")
-        parser.add_argument("--init-scale", type=float, default=1e-3,
+        parser.add_argument("--init-scale", type=pos_real, default=1e-3,
                             help="initialization scale: ||W(0)||_F ~ init_scale sqrt(n) (default 1e-3)")
-        parser.add_argument("--lr", type=float, default=None,
+        parser.add_argument("--lr", type=pos_real, default=None,
                             help="learning rate (gd/sgd/adaptive; default 1e-3) or first trial step (flow; "
                                  "default 1)")
-        parser.add_argument("--tol", type=float, default=1e-6, help="stop at train MSE <= tol (default 1e-6)")
-        parser.add_argument("--max-iter", type=int, default=1_000_000,
+        parser.add_argument("--tol", type=pos_real, default=1e-6, help="stop at train MSE <= tol (default 1e-6)")
+        parser.add_argument("--max-iter", type=pos_int, default=1_000_000,
                             help="at most this many iterations (accepted steps for flow; default 1000000)")
-        parser.add_argument("--rtol", type=float, default=1e-3, help="flow: relative accuracy (default 1e-3)")
+        parser.add_argument("--rtol", type=float_option(min=0.0, max=1.0, min_open=True, max_open=True), default=1e-3,
+                            help="flow: relative accuracy in (0, 1) (default 1e-3)")
         parser.add_argument("--batch-size", type=_positive_int, default=None,
                             help="sgd: mini-batch size (default m/10)")
         parser.add_argument("--dtype", default="float64", choices=["float64", "float32"],
                             help="floating-point type of the training loop (default float64)")
-        parser.add_argument("--seed", type=int, default=0, help="seed of the instance and the initialization")
+        parser.add_argument("--seed", type=int_option(min=0), default=0,
+                            help="seed of the instance and the initialization")
         parser.add_argument("--rng", choices=["project", "public"], default="project",
                             help="random streams: the project's (default) or the public code's (needs torch)")
         parser.add_argument("--backend", choices=["numpy", "torch"], default="numpy",

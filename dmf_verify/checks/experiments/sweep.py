@@ -682,7 +682,9 @@ def _cell(v):
 def add_sweep_options(parser, *, default_out: str) -> None:
     parser.add_argument("--out", default=default_out, metavar="DIR",
                         help=f"output directory: CSV, PNGs and the run cache runs/ (default {default_out})")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+    from dmf_verify.checks.cli import int_option
+
+    parser.add_argument("--jobs", type=int_option(min=1), default=1, metavar="N",
                         help="worker processes, one BLAS thread each (default 1: run in this process)")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help="run on an existing Dask cluster: scheduler address (tcp://host:8786) or scheduler "
