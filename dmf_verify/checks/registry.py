@@ -368,7 +368,7 @@ def select(ids: list[str] | None, *, include_slow: bool = False) -> list[Claim]:
     out: list[Claim] = []
     light = None
     for i in ids:
-        if i.endswith("*") or i.endswith("."):
+        if i.endswith(("*", ".")):
             prefix = i.rstrip("*")
             if light is None:
                 light = _light()
@@ -398,8 +398,8 @@ def count_slow(ids: list[str] | None = None) -> int:
     slow = [x.id for x in index() if x.slow]
     if not ids:
         return len(slow)
-    exact = {i for i in ids if not (i.endswith("*") or i.endswith("."))}
-    prefixes = [i.rstrip("*") for i in ids if i.endswith("*") or i.endswith(".")]
+    exact = {i for i in ids if not (i.endswith(("*", ".")))}
+    prefixes = [i.rstrip("*") for i in ids if i.endswith(("*", "."))]
     ids_all = [x.id for x in index()]
     left: set[str] = set()
     for p in prefixes:
