@@ -33,7 +33,8 @@ import numpy as np
 from dmf_verify.checks.claim import Claim, Rate
 
 D, M = 4, 2
-ALPHAS = (0.2, 0.1, 0.05)
+ALPHA = 0.05           # the rate is judged at this alpha only (larger alphas were computed and unused; at
+                       # alpha = 0.2 the N = 4 flow of instance 275 (seed 13) needs > 2e5 evaluations to settle)
 DEPTHS = (3, 4)
 INSTANCES = 20
 RATIO_BAR = 0.5         # per instance: the limit at alpha = 0.05 at least twice nearer to W* than to any other vertex
@@ -117,9 +118,9 @@ def eigen_flow_limit(lam: np.ndarray, y: np.ndarray, depth: int, alpha: float) -
 
 
 @lru_cache(maxsize=256)
-def _limits(index: int, depth: int) -> tuple:
+def _limit(index: int, depth: int) -> np.ndarray:
     loss, _v, lam, _verts = _instance(index)
-    return tuple(eigen_flow_limit(lam, loss.y, depth, a) for a in ALPHAS)
+    return eigen_flow_limit(lam, loss.y, depth, ALPHA)
 
 
 def _ratio(x: np.ndarray, target: np.ndarray, others: list[np.ndarray]) -> float:
@@ -134,19 +135,30 @@ def _rate(seed: int, *, depths=DEPTHS, count: int = INSTANCES, claimed: float = 
           target_index: int = 0) -> Rate:
     """Per instance: for every depth, ||W_inf(0.05) - T|| <= RATIO_BAR x (distance to the nearest other vertex),
     T = W* (target_index 0) or the second-best vertex (control)."""
-    outcomes, ratios, objectives = {}, {}, {}
+    from dmf_verify.errors import IntegrationError
+
+    outcomes, ratios, objectives, unsettled = {}, {}, {}, {}
     for index in instance_seeds(seed, count):
         _loss, _v, _lam, verts = _instance(index)
         if target_index >= len(verts):
             continue  # the control needs a second vertex
-        others = [x for j, x in enumerate(verts) if j != target_index]
-        r = {f"N={n}": _ratio(_limits(index, n)[-1], verts[target_index], others) for n in depths}
         key = f"instance {index}"
+        others = [x for j, x in enumerate(verts) if j != target_index]
+        try:
+            r = {f"N={n}": _ratio(_limit(index, n), verts[target_index], others) for n in depths}
+        except IntegrationError as exc:
+            # a flow that does not settle within the budget is not measured: it counts AGAINST the statement
+            # (a failed instance) and is left out of the control, so it can help neither
+            unsettled[key] = str(exc)
+            if target_index == 0:
+                outcomes[key] = False
+            continue
         ratios[key] = r
         objectives[key] = [float(x.sum()) for x in verts]
         outcomes[key] = all(v <= RATIO_BAR for v in r.values())
     return Rate(outcomes=outcomes, claimed_rate=claimed,
-                details={"distance_ratio_at_alpha_0.05": ratios, "vertex_traces": objectives, "alphas": ALPHAS,
+                details={"distance_ratio_at_alpha_0.05": ratios, "vertex_traces": objectives, "alpha": ALPHA,
+                         "unsettled_instances": unsettled,
                          "per_instance_bar": RATIO_BAR, "d": D, "m": M,
                          "target": "W* (minimum trace vertex)" if target_index == 0 else
                          "the second-best feasible vertex (control)"})
@@ -211,9 +223,10 @@ CLAIMS = [
                          "upper bound <= 0.153 (seed 4)",
         control_description="the same per-instance test with the second-best feasible vertex in place of W*",
         slow=True,
-        notes=f"~3 s on average, up to ~9 s on some seeds (long plateaus of the N = 4 flow at alpha = 0.05), hence slow; "
+        notes=f"2.4 s on average, up to 3.9 s over seeds 0-19 (load average ~2), hence slow; a flow that does not settle "
+              f"within {MAX_EVALUATIONS} evaluations counts as a failed instance (none did on seeds 0-19); "
               f"d = {D}, m = {M}, {INSTANCES} unfiltered instances per seed (instance seeds {INSTANCES} s .. "
-              f"{INSTANCES} s + {INSTANCES - 1}), N = 3, 4, alpha in {ALPHAS}; flows on the exact eigen-coordinates "
+              f"{INSTANCES} s + {INSTANCES - 1}), N = 3, 4, alpha = {ALPHA}; flows on the exact eigen-coordinates "
               "(module docstring); W* by enumeration (nuclear.sdp_vs_lp checks that the library's LP finds the same "
               "vertex). Depth N = 1 is NOT covered by the theorem: its limit tends to the minimum Frobenius solution "
               "(depth1_measure; see docs/norms.md).",
