@@ -71,7 +71,9 @@ MUTANTS = [
     Mutant(id="flow.loose_integration", kind="precision-loss", file=FLOW,
            find="rtol=rtol, atol=atol, method=method, max_norm=max_norm)", count=3,
            replace="rtol=1e-4, atol=1e-6, method=method, max_norm=max_norm)",
-           targets=("arora2019.lemma3.approx_balanced",),
+           # lemma3.approx_balanced alone missed it on seed 7 (the two flows' errors largely cancel in its slope);
+           # arora2019.lemma3 compares the same two flows against a 1e-8 tolerance
+           targets=("arora2019.lemma3.approx_balanced", "arora2019.lemma3"),
            description="the requested tolerances are ignored (rtol 1e-4)"),
     # --- alignment / sharpening (descent, losses) ----------------------------------------------------------------
     Mutant(id="losses.completion_gradient_transposed", kind="transposed-order", file=LOSSES,
@@ -167,10 +169,6 @@ MUTANTS = [
            find="        g[self.rows, self.cols] = (2.0 * self.weight) * r\n",
            replace="        g[self.rows, self.cols] = (-2.0 * self.weight) * r\n", targets=("arora2019.fig13.alignment",),
            description="completion gradient pointing uphill"),
-    Mutant(id="dynamics.cached_sensing_gradient_halved", kind="scaled-gradient", file=DYNAMICS,
-           find="            return (2.0 * self.loss.weight) * (r @ self.loss.flat).reshape(self.shape)\n",
-           replace="            return (1.0 * self.loss.weight) * (r @ self.loss.flat).reshape(self.shape)\n",
-           targets=("arora2019.fig6.sharpening",), description="the cached sensing gradient is half the derivative"),
     Mutant(id="monotone.alpha_per_factor", kind="wrong-init", file=MONO,
            find="        init = lam1 ** (1.0 / depth) if big else alphas\n",
            replace="        init = lam1 ** (1.0 / depth) if big else alphas ** (1.0 / depth)\n",
@@ -213,8 +211,8 @@ MUTANTS = [
            replace="    u = 1.0 / np.sqrt(K) * rng.standard_normal((INSTANCES, N1, K))\n",
            targets=("soltanolkotabi.few_measurements",), description="U_0 at scale 1 instead of alpha"),
     Mutant(id="dynamics.cached_sensing_gradient_sign", kind="sign-flip", file=DYNAMICS,
-           find="            return (2.0 * self.loss.weight) * (r @ self.loss.flat).reshape(self.shape)\n",
-           replace="            return (-2.0 * self.loss.weight) * (r @ self.loss.flat).reshape(self.shape)\n",
+           find="            return self.loss._gradient(w, r)\n",
+           replace="            return self.loss._gradient(w, -r)\n",
            targets=("arora2019.fig6.sharpening",), description="the cached sensing gradient points uphill"),
     Mutant(id="monotone.tail_index", kind="wrong-index", file=MONO,
            find="    tail = e[kmin:]\n", replace="    tail = e[:kmin + 1]\n",
@@ -256,6 +254,14 @@ MUTANTS = [
 # Candidates the claims did NOT catch (run with seed 0; kept for the record, not in MUTANTS): each is a bug the
 # claims are insensitive to by design -- see docs/claims_extended.md.
 MISSED = [
+    Mutant(id="dynamics.residual_cache_by_identity", kind="stale-value", file=DYNAMICS,
+           find="        if self._w is None or not np.array_equal(w, self._w):\n"
+                "            self._w, self._r = np.array(w, copy=True), self.loss.residual(w)\n",
+           replace="        if self._w is None or w is not self._w:\n            self._w, self._r = w, self.loss.residual(w)\n",
+           targets=("arora2019.fig6.sharpening", "arora2019.fig6.alignment"),
+           description="the residual cache keyed by identity: at depth 1 the product is the factor, updated in place, "
+                       "so the residual goes stale; missed on seeds 0 and 7: the runs the claims make never "
+                       "update the product in place"),
     Mutant(id="chou.upper_bound_off_by_one", kind="off-by-one", file=CHOU,
            find="    return SwitchOnBounds(lower, T / eta + 1.0 + big_lambda, T, eta, big_lambda, s)\n",
            replace="    return SwitchOnBounds(lower, T / eta - 1.0 + big_lambda, T, eta, big_lambda, s)\n",
