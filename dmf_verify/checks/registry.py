@@ -372,13 +372,10 @@ def select(ids: list[str] | None, *, include_slow: bool = False) -> list[Claim]:
             prefix = i.rstrip("*")
             if light is None:
                 light = _light()
-            matched = [x for k, x in light.items() if k.startswith(prefix)]
-            if not matched:
+            kept, _left = _by_prefix(prefix, light.values(), include_slow)
+            if not kept and not _left:
                 raise UnknownClaimError(f"no claim id starts with {prefix!r} (see 'dmf-verify list')")
-            only_slow = all(x.slow for x in matched)  # 'x.mp*' naming only slow claims asks for them
-            for x in matched:
-                if x.slow and not (include_slow or only_slow):
-                    continue
+            for x in kept:
                 c = _materialize(x)
                 if c not in out:
                     out.append(c)
@@ -395,15 +392,22 @@ def count_slow(ids: list[str] | None = None) -> int:
     With no ids: every slow claim; otherwise the slow claims matched only by a prefix (an exact id
     is always selected).
     """
-    slow = [x.id for x in index() if x.slow]
+    infos = index()
     if not ids:
-        return len(slow)
-    exact = {i for i in ids if not (i.endswith(("*", ".")))}
-    prefixes = [i.rstrip("*") for i in ids if i.endswith(("*", "."))]
-    ids_all = [x.id for x in index()]
+        return sum(1 for x in infos if x.slow)
     left: set[str] = set()
-    for p in prefixes:
-        matched = [cid for cid in ids_all if cid.startswith(p)]
-        if not all(cid in slow for cid in matched):
-            left |= {cid for cid in matched if cid in slow and cid not in exact}
-    return len(left)
+    for i in ids:
+        if i.endswith(("*", ".")):
+            left |= {x.id for x in _by_prefix(i.rstrip("*"), infos, False)[1]}
+    return len(left - set(ids))
+
+
+def _by_prefix(prefix: str, entries, include_slow: bool) -> tuple[list, list]:
+    """(selected, left out) among ``entries`` (Claims or ClaimInfos) whose id starts with ``prefix``.
+
+    The slow ones are left out unless ``include_slow``, or unless every match is slow ('x.mp*'
+    naming only slow claims asks for them).
+    """
+    matched = [x for x in entries if x.id.startswith(prefix)]
+    keep_slow = include_slow or all(x.slow for x in matched)
+    return [x for x in matched if keep_slow or not x.slow], [x for x in matched if x.slow and not keep_slow]

@@ -172,9 +172,7 @@ def integrate_end_to_end_flow(loss, w0, depth: int, t_eval, *, rtol: float = 1e-
     check_loss(loss)
     w0 = as_matrix(w0, "w0")
     n = check_depth(depth)
-    expected = getattr(loss, "shape", None)
-    if expected is not None and tuple(expected) != w0.shape:
-        raise ShapeError(f"w0 has shape {w0.shape} but the loss expects {tuple(expected)}")
+    _check_loss_shape(loss, w0, "w0")
     pairs = _exponent_pairs(exponents, n)
     shape = w0.shape
 

@@ -107,9 +107,9 @@ class SensingLoss(Loss):
         return float(self.weight * (r @ r))
 
     def gradient(self, w) -> np.ndarray:
-        return self._gradient(w, self.residual(w))
+        return self._gradient(self.residual(w))
 
-    def _gradient(self, w, r) -> np.ndarray:
+    def _gradient(self, r) -> np.ndarray:
         # the gradient from a residual r = A(w) - y the caller already holds (checks/experiments/dynamics.py
         # caches it between value and gradient: the m x dd' mat-vec is the expensive part)
         return (2.0 * self.weight) * (r @ self.flat).reshape(self.shape)

@@ -111,11 +111,13 @@ def factor_gradients(factors: Sequence[np.ndarray], loss) -> list[np.ndarray]:
     return factor_gradients_from(fs, loss.gradient(w))
 
 
-def _check_loss_shape(loss, w: np.ndarray) -> None:
+def _check_loss_shape(loss, w: np.ndarray, name: str | None = None) -> None:
+    """``w`` (the factors' product, or the matrix called ``name``) has the shape the loss expects."""
     shape = getattr(loss, "shape", None)
     if shape is not None and tuple(shape) != w.shape:
-        raise ShapeError(f"the product of the factors has shape {w.shape} but the loss expects {tuple(shape)} "
-                         f"(factors and loss do not match)")
+        what = f"{name} has" if name else "the product of the factors has"
+        raise ShapeError(f"{what} shape {w.shape} but the loss expects {tuple(shape)}"
+                         + ("" if name else " (factors and loss do not match)"))
 
 
 def layer_dims(factors: Sequence[np.ndarray]) -> list[int]:

@@ -66,7 +66,7 @@ class _ResidualCache:
     def gradient(self, w):
         r = self._residual(w)
         if hasattr(self.loss, "_gradient"):  # SensingLoss: its own formula on the cached residual
-            return self.loss._gradient(w, r)
+            return self.loss._gradient(r)
         return self.loss.gradient(w)
 
 
